@@ -1,0 +1,1 @@
+"""The `wholejob` command line: a thin layer over the library."""

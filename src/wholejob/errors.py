@@ -1,0 +1,53 @@
+"""The one exception hierarchy of wholejob.
+
+Every error that wholejob raises on purpose derives from :class:`WholejobError`;
+its message is one line a user can act on. The CLI prints that line and exits
+with the error's ``exit_code``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ImportFailed",
+    "JobModelError",
+    "MappingError",
+    "SchemaVersionError",
+    "WholejobError",
+    "WorkspaceError",
+    "WorkspaceLockedError",
+]
+
+
+class WholejobError(Exception):
+    """Base class of every error wholejob raises deliberately."""
+
+    exit_code: int = 1
+
+
+class WorkspaceError(WholejobError):
+    """The workspace folder is missing, unreadable or not a wholejob workspace."""
+
+
+class WorkspaceLockedError(WorkspaceError):
+    """Another process holds the workspace database for writing."""
+
+
+class SchemaVersionError(WorkspaceError):
+    """The workspace was written by a newer wholejob than this one."""
+
+
+class ConfigError(WholejobError):
+    """The workspace configuration file is invalid; the message names file and key."""
+
+
+class JobModelError(ConfigError):
+    """The job model (packaged or an override) is invalid; the message names file and key."""
+
+
+class MappingError(WholejobError):
+    """A mapping file or preset is invalid or does not fit the files it is applied to."""
+
+
+class ImportFailed(WholejobError):
+    """An import was refused or failed; nothing in the workspace changed."""
