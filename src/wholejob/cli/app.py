@@ -100,4 +100,4 @@ def main() -> None:
 
 
 # Register the commands (import for side effects, after `app` exists).
-from wholejob.cli import setup  # noqa: E402, F401
+from wholejob.cli import demo, imports, practices, setup  # noqa: E402, F401

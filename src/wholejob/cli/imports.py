@@ -1,0 +1,1 @@
+"""CLI commands: imports (being written)."""

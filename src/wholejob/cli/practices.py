@@ -1,0 +1,1 @@
+"""CLI commands: practices (being written)."""

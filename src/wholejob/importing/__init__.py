@@ -1,0 +1,1 @@
+"""Importing canonical files and CRM exports into a workspace."""
