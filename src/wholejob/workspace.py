@@ -167,7 +167,8 @@ class Workspace:
 
     def to_pandas(self, name: str) -> pd.DataFrame:
         """Return an entity table as a pandas DataFrame."""
-        return self.table(name).to_pandas()
+        frame: pd.DataFrame = self.table(name).to_pandas()
+        return frame
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows in each entity table."""

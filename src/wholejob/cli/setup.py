@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -41,7 +41,7 @@ def status(
     with open_workspace(workspace, read_only=True) as ws:
         counts = ws.counts()
         log = ws.import_log()
-        info = {
+        info: dict[str, Any] = {
             "workspace": str(ws.path),
             "schema_version": ws.schema_version,
             "currency": ws.config.currency,
