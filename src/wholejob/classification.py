@@ -1,0 +1,406 @@
+"""Activity classification: which practice of the job each activity's time belongs to.
+
+The job model's rules compile to one Ibis expression, so classification runs in
+the engine where the activities are (DuckDB, Spark, a warehouse), with no Python
+per row. Each activity gets one practice:
+
+- ``label`` — the activity's own ``practice`` column names a known practice; it
+  wins over everything, with confidence 1.0.
+- ``rule`` — the first rule that matches, in :meth:`JobModel.ordered_rules` order
+  (priority, then specificity); confidence is the rule's own, else 0.5 plus its
+  specificity (capped at 0.95), so narrower rules are trusted more.
+- ``unmatched`` — nothing matched; practice and confidence are NULL. A text model
+  (:class:`TextClassifier`) can fill these later through :func:`fill_unmatched`.
+
+Practices whose effort is an attribute of which account time goes to (ICP focus,
+new logos, land and expand) also tag time classified as other practices; see
+:func:`tag_account_practices`.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from typing import Any, Protocol
+
+import ibis
+import ibis.expr.types as ir
+
+from wholejob.config import IcpRules
+from wholejob.jobmodel import JobModel, Rule
+
+__all__ = [
+    "LABEL_CONFIDENCE",
+    "TextClassifier",
+    "classify",
+    "classify_rules",
+    "explain_rules",
+    "fill_unmatched",
+    "tag_account_practices",
+]
+
+LABEL_CONFIDENCE = 1.0
+
+
+class TextClassifier(Protocol):
+    """A statistical model that predicts a practice from an activity's text."""
+
+    def predict(self, activities: ibis.Table) -> ibis.Table:
+        """Return ``activity_id``, ``practice`` and ``confidence`` for the given activities."""
+        ...
+
+
+def _uses(model: JobModel, condition: str, *, criteria: bool = False) -> bool:
+    rules: list[Rule] = [r for _, r in model.ordered_rules()]
+    if criteria:
+        rules += [c for pid in model.account_ids for c in model.practices[pid].enabled_criteria]
+    return any(getattr(r, condition) not in (None, ()) for r in rules)
+
+
+def _icp_fit(accounts: ibis.Table, icp: IcpRules | None) -> ir.BooleanValue:
+    """Whether each account fits the ICP: its given tier, else every rule that is set."""
+    icp = icp or IcpRules()
+    parts: list[ir.BooleanValue] = []
+    if icp.industries:
+        parts.append(accounts.industry.lower().isin([i.lower() for i in icp.industries]))
+    if icp.regions:
+        parts.append(accounts.region.lower().isin([r.lower() for r in icp.regions]))
+    if icp.min_employees is not None:
+        parts.append(accounts.employees >= icp.min_employees)
+    if icp.max_employees is not None:
+        parts.append(accounts.employees <= icp.max_employees)
+    if icp.min_annual_revenue is not None:
+        parts.append(accounts.annual_revenue >= icp.min_annual_revenue)
+    # With no rules and no tier, fit is unknown (NULL), not "everyone fits".
+    by_rules = functools.reduce(operator.and_, parts) if parts else ibis.null("boolean")
+    return ibis.cases(
+        (accounts.icp_tier.notnull(), accounts.icp_tier.isin(list(icp.fit_tiers))),
+        else_=by_rules,
+    )
+
+
+def _features(
+    activities: ibis.Table,
+    accounts: ibis.Table,
+    opportunities: ibis.Table,
+    model: JobModel,
+    stage_status: dict[str, str],
+    *,
+    history: ibis.Table | None,
+    icp: IcpRules | None,
+) -> ibis.Table:
+    """Join each activity to what the rules look at, as underscore-prefixed columns."""
+    a = activities
+    base = a.select(
+        activity_id=a.activity_id,
+        _label=a.practice,
+        _type=a.type,
+        _direction=a.direction,
+        _account_id=a.account_id,
+        _opportunity_id=a.opportunity_id,
+        _started_at=a.started_at,
+        _day=a.started_at.date(),
+        _text=(a.subject.fill_null("") + " " + a.body.fill_null("")).lower(),
+    )
+    acc = accounts.select(
+        _acc_key=accounts.account_id,
+        _customer_since=accounts.customer_since,
+        _icp_fit=_icp_fit(accounts, icp),
+    )
+    opp = opportunities
+    status = opp.status.fill_null(
+        opp.stage.substitute(stage_status, else_=ibis.null("string"))
+    )
+    opps = opp.select(
+        _opp_key=opp.opportunity_id,
+        _current_stage=opp.stage,
+        _kind=opp.kind,
+        _source=opp.source,
+        _status=status,
+        _close_date=opp.close_date,
+    )
+    f = base.left_join(acc, base._account_id == acc._acc_key).left_join(
+        opps, base._opportunity_id == opps._opp_key
+    )
+    f = f.drop("_acc_key", "_opp_key")
+    if history is not None and _uses(model, "stages", criteria=True):
+        h = history.select(
+            _h_opp=history.opportunity_id, _h_stage=history.stage, _h_at=history.entered_at
+        )
+        at = f.select("activity_id", "_opportunity_id", "_started_at")
+        stage_at = (
+            at.join(h, [at._opportunity_id == h._h_opp, h._h_at <= at._started_at])
+            .mutate(
+                _rn=ibis.row_number().over(
+                    group_by="activity_id", order_by=ibis.desc("_h_at")
+                )
+            )
+            .filter(lambda t: t._rn == 0)
+            .select(_s_id="activity_id", _stage_at="_h_stage")
+        )
+        f = f.left_join(stage_at, f.activity_id == stage_at._s_id).drop("_s_id")
+        f = f.mutate(_stage=f._stage_at.fill_null(f._current_stage)).drop("_stage_at")
+    else:
+        f = f.mutate(_stage=f._current_stage)
+    if _uses(model, "account_open_opportunity", criteria=True):
+        o = opportunities.select(
+            _o_acc=opportunities.account_id,
+            _o_created=opportunities.created_on,
+            _o_close=opportunities.close_date,
+            _o_status=status,
+        )
+        at = f.select("activity_id", "_account_id", "_day")
+        open_then = (
+            at.join(
+                o,
+                [
+                    at._account_id == o._o_acc,
+                    o._o_created <= at._day,
+                    (o._o_status == "open") | o._o_close.isnull() | (o._o_close >= at._day),
+                ],
+            )
+            .select(_ao_id="activity_id")
+            .distinct()
+            .mutate(_acct_open=ibis.literal(True))
+        )
+        f = f.left_join(open_then, f.activity_id == open_then._ao_id).drop("_ao_id")
+        f = f.mutate(_acct_open=f._acct_open.fill_null(False))
+    else:
+        f = f.mutate(_acct_open=ibis.literal(False))
+    return f.mutate(
+        _is_customer=f._customer_since.notnull() & (f._customer_since <= f._day),
+        _customer_days=f._day.delta(f._customer_since, unit="day"),
+        # The linked opportunity was open when the activity happened: still open,
+        # or closed on or after that day.
+        _opp_open=f._status.notnull()
+        & ((f._status == "open") | f._close_date.isnull() | (f._close_date >= f._day)),
+    )
+
+
+def _rule_parts(rule: Rule, f: ibis.Table) -> dict[str, ir.BooleanValue]:
+    """Compile each condition of a rule to a boolean expression over the features."""
+    parts: dict[str, ir.BooleanValue] = {}
+    if rule.types:
+        parts["types"] = f._type.isin(list(rule.types))
+    if rule.direction is not None:
+        parts["direction"] = f._direction == rule.direction
+    if rule.pattern is not None:
+        parts["phrases"] = f._text.re_search(rule.pattern)
+    if rule.stages:
+        parts["stages"] = f._stage.isin(list(rule.stages))
+    if rule.kinds:
+        parts["kinds"] = f._kind.isin(list(rule.kinds))
+    if rule.sources:
+        parts["sources"] = f._source.isin(list(rule.sources))
+    if rule.account == "customer":
+        parts["account"] = f._is_customer
+    elif rule.account == "prospect":
+        parts["account"] = f._account_id.notnull() & ~f._is_customer
+    if rule.open_opportunity is not None:
+        parts["open_opportunity"] = (
+            f._opp_open if rule.open_opportunity else ~f._opp_open.fill_null(False)
+        )
+    if rule.account_open_opportunity is not None:
+        parts["account_open_opportunity"] = (
+            f._acct_open if rule.account_open_opportunity else ~f._acct_open
+        )
+    if rule.recent_customer_days is not None:
+        parts["recent_customer_days"] = f._is_customer & f._customer_days.between(
+            0, rule.recent_customer_days
+        )
+    if rule.icp_fit is not None:
+        parts["icp_fit"] = f._icp_fit == rule.icp_fit
+    return {k: v.fill_null(False) for k, v in parts.items()}
+
+
+def _rule_condition(rule: Rule, f: ibis.Table) -> ir.BooleanValue:
+    result: ir.BooleanValue = functools.reduce(operator.and_, _rule_parts(rule, f).values())
+    return result
+
+
+def _classified(f: ibis.Table, model: JobModel) -> ibis.Table:
+    rules = model.ordered_rules()
+    is_label = f._label.isin(model.all_ids).fill_null(False)
+    # One CASE picks the winning rule's index; the outputs are looked up from it,
+    # so each rule's regex runs at most once per row.
+    idx = ibis.cases(
+        (is_label, 0),
+        *[(_rule_condition(r, f), i + 1) for i, (_, r) in enumerate(rules)],
+        else_=-1,
+    )
+    t = f.mutate(_idx=idx)
+    practice_of = {i + 1: pid for i, (pid, _) in enumerate(rules)}
+    confidence_of = {i + 1: r.effective_confidence for i, (_, r) in enumerate(rules)}
+    rule_of = {i + 1: f"{pid}.{r.id}" for i, (pid, r) in enumerate(rules)}
+    return t.select(
+        activity_id=t.activity_id,
+        practice=ibis.cases(
+            (t._idx == 0, t._label),
+            else_=t._idx.substitute(practice_of, else_=ibis.null("string")),
+        ),
+        confidence=ibis.cases(
+            (t._idx == 0, ibis.literal(LABEL_CONFIDENCE)),
+            else_=t._idx.substitute(confidence_of, else_=ibis.null("float64")),
+        ).cast("float64"),
+        method=ibis.cases(
+            (t._idx == 0, "label"), (t._idx > 0, "rule"), else_="unmatched"
+        ),
+        rule=ibis.cases(
+            (t._idx == 0, ibis.literal("label")),
+            else_=t._idx.substitute(rule_of, else_=ibis.null("string")),
+        ),
+    )
+
+
+def classify_rules(
+    activities: ibis.Table,
+    accounts: ibis.Table,
+    opportunities: ibis.Table,
+    model: JobModel,
+    stage_status: dict[str, str],
+    *,
+    history: ibis.Table | None = None,
+    icp: IcpRules | None = None,
+) -> ibis.Table:
+    """Classify activities by explicit label and the job model's rules, in the engine.
+
+    Returns one row per activity: ``activity_id``, ``practice``, ``confidence``,
+    ``method`` (label | rule | unmatched) and ``rule`` (``practice.rule_id`` that
+    fired, ``label``, or NULL). ``stage_status`` maps stage names to open, won or
+    lost (for opportunities whose status is empty). With ``history``
+    (opportunity_history), stage conditions use the stage the opportunity was in
+    when the activity happened instead of its current stage. ``icp`` gives the ICP
+    rules for ``icp_fit`` conditions.
+    """
+    f = _features(
+        activities, accounts, opportunities, model, stage_status, history=history, icp=icp
+    )
+    return _classified(f, model)
+
+
+def fill_unmatched(
+    classified: ibis.Table,
+    activities: ibis.Table,
+    text_model: TextClassifier,
+    *,
+    min_confidence: float = 0.0,
+) -> ibis.Table:
+    """Fill unmatched rows with a text model's predictions (method ``model``).
+
+    Rows already labelled or matched by a rule keep their answer; predictions below
+    ``min_confidence`` leave a row unmatched.
+    """
+    todo = activities.semi_join(
+        classified.filter(classified.method == "unmatched"),
+        activities.activity_id == classified.activity_id,
+    )
+    pred = text_model.predict(todo)
+    pred = pred.filter(pred.confidence >= min_confidence).select(
+        _p_id=pred.activity_id, _p_practice=pred.practice, _p_conf=pred.confidence
+    )
+    j = classified.left_join(pred, classified.activity_id == pred._p_id)
+    use = (j.method == "unmatched") & j._p_practice.notnull()
+    return j.select(
+        activity_id=j.activity_id,
+        practice=ibis.cases((use, j._p_practice), else_=j.practice),
+        confidence=ibis.cases((use, j._p_conf.cast("float64")), else_=j.confidence),
+        method=ibis.cases((use, ibis.literal("model")), else_=j.method),
+        rule=ibis.cases((use, ibis.literal("model")), else_=j.rule),
+    )
+
+
+def classify(
+    activities: ibis.Table,
+    accounts: ibis.Table,
+    opportunities: ibis.Table,
+    model: JobModel,
+    stage_status: dict[str, str],
+    *,
+    history: ibis.Table | None = None,
+    icp: IcpRules | None = None,
+    text_model: TextClassifier | None = None,
+) -> ibis.Table:
+    """Classify activities: labels and rules, then a text model for what is left."""
+    out = classify_rules(
+        activities, accounts, opportunities, model, stage_status, history=history, icp=icp
+    )
+    if text_model is not None:
+        out = fill_unmatched(out, activities, text_model)
+    return out
+
+
+def tag_account_practices(
+    activities: ibis.Table,
+    accounts: ibis.Table,
+    opportunities: ibis.Table,
+    model: JobModel,
+    stage_status: dict[str, str],
+    *,
+    history: ibis.Table | None = None,
+    icp: IcpRules | None = None,
+) -> ibis.Table:
+    """Tag each activity with the account-attribute practices its time also counts for.
+
+    Returns ``activity_id`` and one boolean column per practice with effort
+    ``account`` (icp_focus, new_logos, land_and_expand by default): true when any
+    of the practice's criteria holds. These overlap the activity's own practice.
+    """
+    f = _features(
+        activities, accounts, opportunities, model, stage_status, history=history, icp=icp
+    )
+    cols: dict[str, Any] = {}
+    for pid in model.account_ids:
+        conds = [_rule_condition(c, f) for c in model.practices[pid].enabled_criteria]
+        cols[pid] = functools.reduce(operator.or_, conds)
+    return f.select("activity_id", **cols)
+
+
+def explain_rules(
+    activity_id: str,
+    activities: ibis.Table,
+    accounts: ibis.Table,
+    opportunities: ibis.Table,
+    model: JobModel,
+    stage_status: dict[str, str],
+    *,
+    history: ibis.Table | None = None,
+    icp: IcpRules | None = None,
+) -> dict[str, Any]:
+    """Explain one activity's classification: its features and every rule's verdict.
+
+    Returns ``activity_id``, ``practice``, ``confidence``, ``method``, ``rule`` (as
+    :func:`classify_rules` gives them), ``features`` (what the rules looked at) and
+    ``rules``: each rule in the order tried with ``matched``, its conditions'
+    results and the phrases found. Raises ``KeyError`` for an unknown activity.
+    """
+    one = activities.filter(activities.activity_id == activity_id)
+    f = _features(one, accounts, opportunities, model, stage_status, history=history, icp=icp)
+    rules = model.ordered_rules()
+    checks: dict[str, Any] = {}
+    for i, (_, r) in enumerate(rules):
+        for name, expr in _rule_parts(r, f).items():
+            checks[f"_c{i}_{name}"] = expr
+    feature_cols = ["_label", "_type", "_direction", "_account_id", "_opportunity_id",
+                    "_text", "_stage", "_kind", "_source", "_status", "_opp_open",
+                    "_is_customer", "_customer_days", "_acct_open", "_icp_fit"]
+    row_t = f.select(*feature_cols, **checks)
+    rows = row_t.to_pyarrow().to_pylist()
+    if not rows:
+        raise KeyError(activity_id)
+    row = rows[0]
+    result = classify_rules(
+        one, accounts, opportunities, model, stage_status, history=history, icp=icp
+    ).to_pyarrow().to_pylist()[0]
+    verdicts = []
+    for i, (pid, r) in enumerate(rules):
+        conds = {k.split("_", 2)[2]: bool(v) for k, v in row.items() if k.startswith(f"_c{i}_")}
+        text = row["_text"] or ""
+        found = [p for p in r.phrases if re.search(p, text)]
+        verdicts.append({
+            "practice": pid, "rule": r.id, "priority": r.priority,
+            "specificity": r.specificity, "confidence": r.effective_confidence,
+            "matched": all(conds.values()), "conditions": conds, "phrases_found": found,
+        })
+    features = {k.lstrip("_"): v for k, v in row.items() if k in feature_cols}
+    return {**result, "features": features, "rules": verdicts}
