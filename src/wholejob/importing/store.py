@@ -1,0 +1,226 @@
+"""Storage for imports: the DuckDB statements that stage, compare and write rows.
+
+Validation is engine-neutral Ibis; this module is the one place where an import
+speaks DuckDB SQL: temporary bookkeeping tables (``_wj_*``) for rejects and
+warnings, the upsert into workspace tables, the rejects CSV and the import log.
+Everything runs on the caller's connection, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from wholejob.schema import Entity
+from wholejob.workspace import IMPORT_LOG_TABLE
+
+__all__ = [
+    "FILES_TABLE",
+    "REJECTS_TABLE",
+    "WARNINGS_TABLE",
+    "WriteCounts",
+    "add_file",
+    "add_file_problem",
+    "add_parse_rejects",
+    "add_rejects",
+    "add_warnings",
+    "count",
+    "drop_tables",
+    "materialize",
+    "record_import",
+    "start",
+    "upsert",
+    "write_csv",
+]
+
+FILES_TABLE = "_wj_files"
+REJECTS_TABLE = "_wj_rejects"
+WARNINGS_TABLE = "_wj_warnings"
+_COMPARE_TABLE = "_wj_compare"
+
+
+@dataclass
+class WriteCounts:
+    """Rows inserted, updated and left unchanged by an upsert, for one source part."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE") -> int:
+    """Return the number of rows of ``table`` matching ``where``."""
+    return int(con.execute(f"SELECT count(*) FROM {_q(table)} WHERE {where}").fetchall()[0][0])
+
+
+def start(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the bookkeeping tables for files, rejects and warnings."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FILES_TABLE} (_src INTEGER, file VARCHAR)")
+    for name in (REJECTS_TABLE, WARNINGS_TABLE):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} (_src INTEGER, line BIGINT, "
+            '"column" VARCHAR, value VARCHAR, reason VARCHAR)'
+        )
+
+
+def add_file(con: duckdb.DuckDBPyConnection, src: int, file: str) -> None:
+    """Register source part ``src`` as coming from ``file`` (named so in rejects)."""
+    con.execute(f"INSERT INTO {FILES_TABLE} VALUES (?, ?)", [src, file])
+
+
+def add_file_problem(con: duckdb.DuckDBPyConnection, src: int, reason: str) -> None:
+    """Record a file-level problem (a rejects line without a line number)."""
+    con.execute(f"INSERT INTO {REJECTS_TABLE} VALUES (?, NULL, NULL, NULL, ?)", [src, reason])
+
+
+def add_parse_rejects(con: duckdb.DuckDBPyConnection, src: int, table: str) -> None:
+    """Record records the file reader could not parse (table of line/column/value/reason)."""
+    con.execute(
+        f'INSERT INTO {REJECTS_TABLE} SELECT ?, line, "column", value, reason FROM {_q(table)}',
+        [src],
+    )
+
+
+def _renamed(renames: Mapping[int, Mapping[str, str]], column: str = "_column") -> str:
+    """SQL for the reported column: the source file's name for a contract column."""
+    arms = []
+    for src, names in renames.items():
+        for contract, source in names.items():
+            if contract != source:
+                arms.append(
+                    f"WHEN _src = {int(src)} AND {column} = '{contract}' "
+                    f"THEN '{source.replace(chr(39), chr(39) * 2)}'"
+                )
+    return f"CASE {' '.join(arms)} ELSE {column} END" if arms else column
+
+
+def add_rejects(
+    con: duckdb.DuckDBPyConnection, checked: str, renames: Mapping[int, Mapping[str, str]]
+) -> dict[int, int]:
+    """Record the rows of ``checked`` that carry a ``_reason``; return counts per part."""
+    con.execute(
+        f"INSERT INTO {REJECTS_TABLE} SELECT _src, _line, {_renamed(renames)}, _value, _reason "
+        f"FROM {_q(checked)} WHERE _reason IS NOT NULL"
+    )
+    rows = con.execute(
+        f"SELECT _src, count(*) FROM {_q(checked)} WHERE _reason IS NOT NULL GROUP BY _src"
+    ).fetchall()
+    return {int(s): int(n) for s, n in rows}
+
+
+def add_warnings(
+    con: duckdb.DuckDBPyConnection, sql: str, renames: Mapping[int, Mapping[str, str]]
+) -> dict[str, int]:
+    """Record warning rows (``_src, line, column, value, reason``); return counts per column."""
+    reported = _renamed(renames, 'w."column"')
+    con.execute(
+        f"INSERT INTO {WARNINGS_TABLE} SELECT _src, line, {reported}, value, reason "
+        f"FROM ({sql}) w"
+    )
+    rows = con.execute(f'SELECT "column", count(*) FROM ({sql}) GROUP BY 1').fetchall()
+    return {str(c): int(n) for c, n in rows}
+
+
+def materialize(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+    """Evaluate a query once into the temporary table ``name``."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS {sql}")
+
+
+def _same(a: str, b: str, cols: Sequence[str], *, strict: Sequence[str] = ()) -> str:
+    # Required key columns are never NULL, so plain equality (hash-joinable) suffices.
+    return " AND ".join(
+        f"{a}.{_q(c)} = {b}.{_q(c)}" if c in strict
+        else f"{a}.{_q(c)} IS NOT DISTINCT FROM {b}.{_q(c)}"
+        for c in cols
+    )
+
+
+def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str) -> dict[int, WriteCounts]:
+    """Write the accepted rows of ``checked`` into the entity's table by key.
+
+    A row whose key is new is inserted; a row whose key exists with different
+    values replaces it; an identical row is left alone, so re-importing the same
+    files writes nothing. Returns the counts per source part.
+    """
+    cols = entity.column_names
+    key = list(entity.key)
+    required = entity.required
+    col_list = ", ".join(_q(c) for c in cols)
+    target = _q(entity.name)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_COMPARE_TABLE} AS "
+        f"SELECT s.*, CASE WHEN t.__wj_hit IS NULL THEN 'insert' "
+        f"WHEN {_same('s', 't', cols)} THEN 'unchanged' ELSE 'update' END AS __wj_action "
+        f"FROM (SELECT {col_list}, _src FROM {_q(checked)} WHERE _reason IS NULL) s "
+        f"LEFT JOIN (SELECT *, TRUE AS __wj_hit FROM {target}) t "
+        f"ON {_same('s', 't', key, strict=required)}"
+    )
+    rows = con.execute(
+        f"SELECT _src, __wj_action, count(*) FROM {_COMPARE_TABLE} GROUP BY ALL"
+    ).fetchall()
+    out: dict[int, WriteCounts] = {}
+    for src, action, n in rows:
+        c = out.setdefault(int(src), WriteCounts())
+        if action == "insert":
+            c.inserted += int(n)
+        elif action == "update":
+            c.updated += int(n)
+        else:
+            c.unchanged += int(n)
+    if any(c.updated for c in out.values()):
+        con.execute(
+            f"DELETE FROM {target} USING {_COMPARE_TABLE} c "
+            f"WHERE c.__wj_action = 'update' AND {_same('c', target, key, strict=required)}"
+        )
+    if any(c.updated or c.inserted for c in out.values()):
+        con.execute(
+            f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {_COMPARE_TABLE} "
+            "WHERE __wj_action <> 'unchanged'"
+        )
+    con.execute(f"DROP TABLE {_COMPARE_TABLE}")
+    return out
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
+    """Write a rejects or warnings table as ``file,line,column,value,reason``; return rows."""
+    n = count(con, table)
+    if n == 0:
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = str(path).replace("'", "''")
+    con.execute(
+        f'COPY (SELECT f.file, r.line, r."column", r.value, r.reason FROM {_q(table)} r '
+        f"JOIN {FILES_TABLE} f USING (_src) ORDER BY r._src, r.line NULLS FIRST) "
+        f"TO '{target}' (FORMAT csv, HEADER true)"
+    )
+    return n
+
+
+def record_import(
+    con: duckdb.DuckDBPyConnection,
+    import_id: str,
+    finished_at: datetime,
+    sources: Sequence[str],
+    summary: Mapping[str, Any],
+) -> None:
+    """Append one import to the workspace's import log."""
+    con.execute(
+        f"INSERT INTO {IMPORT_LOG_TABLE} VALUES (?, ?, ?, ?)",
+        [import_id, finished_at, json.dumps(list(sources)), json.dumps(summary)],
+    )
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> None:
+    """Drop temporary tables that may or may not exist."""
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS {_q(name)}")
