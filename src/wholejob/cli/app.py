@@ -100,4 +100,13 @@ def main() -> None:
 
 
 # Register the commands (import for side effects, after `app` exists).
-from wholejob.cli import demo, imports, practices, setup  # noqa: E402, F401
+from wholejob.cli import (  # noqa: E402, F401
+    classify,
+    demo,
+    diagnose,
+    forecast,
+    imports,
+    practices,
+    report,
+    setup,
+)

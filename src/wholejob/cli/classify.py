@@ -1,0 +1,1 @@
+"""CLI commands: classify (being written)."""

@@ -1,0 +1,1 @@
+"""CLI commands: forecast (being written)."""

@@ -1,0 +1,1 @@
+"""CLI commands: report (being written)."""
