@@ -252,6 +252,11 @@ class _Run:
             self._step(f"reading {path.name}", advance=False)
             self._read_file(con, i, path, summary)
             self._step(f"read {path.name}")
+        if not self.parts:
+            raise ImportFailed(
+                "none of the files can be imported: the mapping covers none of them "
+                "and none is named after an entity"
+            )
         for p in self.parts:
             if p.fatal or p.summary.problem:
                 store.add_file_problem(con, p.src, p.fatal or p.summary.problem or "")
@@ -314,6 +319,14 @@ class _Run:
     def _read_file(self, con: duckdb.DuckDBPyConnection, i: int, path: Path,
                    summary: ImportSummary) -> None:
         routes = self._routes(path)
+        if not routes and self.mapping is not None:
+            # A CRM export folder holds many files a mapping has no use for
+            # (Salesforce's UserRole.csv, OpportunityLineItem.csv, ...): skip them, say so.
+            summary.warnings.append(
+                f"{path}: skipped, neither the mapping nor the file name says which entity "
+                "it holds"
+            )
+            return
         if not routes:
             self._new_part(con, path, None, None).fatal = unknown_entity_problem(path)
             return
