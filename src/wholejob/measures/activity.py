@@ -1,0 +1,189 @@
+"""Touch measures: what follows a customer interaction, and what comes before a meeting.
+
+These read activities and opportunity history through one prepared table,
+:func:`touch_outcomes`: for every activity, when the next inbound activity
+from the same contact and from the same account came, when the same rep next
+called or met the account, when its linked opportunity next advanced, and when
+the rep last prepared for the account. All of it is window functions and one
+join, computed once and cached. Follow-ups are counted only up to the end of
+the period (no peeking at later data).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from wholejob.measures.base import CUSTOMER_FACING, Inputs
+from wholejob.measures.spec import MeasureSpec, finish, lift_of_rates, share_of
+
+__all__ = ["SPECS", "touch_outcomes"]
+
+REPLY_DAYS = 14  # insight: reply or advance within two weeks
+NEXT_STEP_DAYS = 7  # value creation, meetings, social replies: within a week
+PREP_DAYS = 3  # call planning: preparation in the three days before a meeting
+
+
+def _next(t: ibis.Table, keys: list[str], when: ir.BooleanValue) -> ir.TimestampValue:
+    """Time of the next later row in the same ``keys`` partition where ``when`` holds."""
+    w = ibis.window(group_by=keys, order_by=["started_at", "activity_id"], rows=(1, None))
+    at: ir.TimestampValue = ibis.cases((when, t.started_at), else_=ibis.null("timestamp"))
+    out: ir.TimestampValue = at.min().over(w)
+    return out
+
+
+def _last(t: ibis.Table, keys: list[str], when: ir.BooleanValue) -> ir.TimestampValue:
+    """Time of the latest earlier row in the same ``keys`` partition where ``when`` holds."""
+    w = ibis.window(group_by=keys, order_by=["started_at", "activity_id"], rows=(None, -1))
+    at: ir.TimestampValue = ibis.cases((when, t.started_at), else_=ibis.null("timestamp"))
+    out: ir.TimestampValue = at.max().over(w)
+    return out
+
+
+def touch_outcomes(inp: Inputs) -> ibis.Table:
+    """Return (and cache) each activity with the times of what followed and preceded it."""
+    if "touches" in inp.derived:
+        return inp.derived["touches"]
+    a = inp.acts
+    by_contact = a.filter(a.contact_id.notnull())
+    by_contact = by_contact.select(
+        _c_id=by_contact.activity_id,
+        reply_contact_at=_next(by_contact, ["contact_id"], by_contact.direction == "inbound"),
+    )
+    by_account = a.filter(a.account_id.notnull())
+    meet = by_account.type.isin(["call", "meeting"])
+    by_account = by_account.select(
+        _a_id=by_account.activity_id,
+        reply_account_at=_next(by_account, ["account_id"], by_account.direction == "inbound"),
+        next_meeting_at=_next(by_account, ["rep_id", "account_id"], meet),
+        last_prep_at=_last(by_account, ["rep_id", "account_id"],
+                           by_account.practice == "call_planning"),
+    )
+    h = inp.hist.filter(inp.hist.is_advance)
+    adv = h.select(_h_opp=h.opportunity_id, _h_at=h.entered_at)
+    linked = a.filter(a.opportunity_id.notnull()).select(
+        _l_id="activity_id", _l_opp="opportunity_id", _l_at="started_at"
+    )
+    horizon = ibis.interval(days=REPLY_DAYS)
+    pairs = linked.inner_join(
+        adv,
+        [linked._l_opp == adv._h_opp, adv._h_at > linked._l_at,
+         adv._h_at <= linked._l_at + horizon],
+    )
+    advance = pairs.group_by("_l_id").aggregate(advance_at=pairs._h_at.min())
+    t = (
+        a.left_join(by_contact, a.activity_id == by_contact._c_id)
+        .left_join(by_account, a.activity_id == by_account._a_id)
+        .left_join(advance, a.activity_id == advance._l_id)
+        .drop("_c_id", "_a_id", "_l_id")
+    )
+    t = inp.cache(t)
+    inp.derived["touches"] = t
+    return t
+
+
+def _within(at: ir.TimestampValue, start: ir.TimestampValue, days: int) -> ir.BooleanValue:
+    out: ir.BooleanValue = (at <= start + ibis.interval(days=days)).fill_null(False)
+    return out
+
+
+def _customer_touches(t: ibis.Table) -> ibis.Table:
+    """Outbound (or undirected) customer-facing activities at an account, in the period."""
+    return t.filter(
+        t.in_period & t.account_id.notnull() & t.type.isin(list(CUSTOMER_FACING))
+        & (t.direction.fill_null("outbound") != "inbound") & (t.practice != "other")
+    )
+
+
+def advance_after_insight(inp: Inputs) -> ibis.Table:
+    """Share of insight touches followed by a reply or advance within 14 days, minus others'."""
+    t = _customer_touches(touch_outcomes(inp))
+    hit = _within(t.reply_account_at, t.started_at, REPLY_DAYS) | _within(
+        t.advance_at, t.started_at, REPLY_DAYS
+    )
+    return lift_of_rates(t, "activity_id", t.practice == "insight", hit)
+
+
+def interactions_with_next_step(inp: Inputs) -> ibis.Table:
+    """Share of customer calls and meetings followed within 7 days by a next step.
+
+    A next step is another call or meeting by the same rep at the account, an
+    inbound activity from the account, or an advance of the linked opportunity.
+    """
+    t = touch_outcomes(inp)
+    t = t.filter(t.in_period & t.account_id.notnull() & t.type.isin(["call", "meeting"])
+                 & (t.direction.fill_null("outbound") != "inbound") & (t.practice != "other"))
+    hit = (
+        _within(t.next_meeting_at, t.started_at, NEXT_STEP_DAYS)
+        | _within(t.reply_account_at, t.started_at, NEXT_STEP_DAYS)
+        | _within(t.advance_at, t.started_at, NEXT_STEP_DAYS)
+    )
+    return share_of(t, "activity_id", hit)
+
+
+def social_reply_rate(inp: Inputs) -> ibis.Table:
+    """Share of outbound social touches answered by the same contact within 7 days."""
+    t = touch_outcomes(inp)
+    t = t.filter(t.in_period & (t.type == "social") & t.contact_id.notnull()
+                 & (t.direction.fill_null("outbound") == "outbound"))
+    return share_of(t, "activity_id", _within(t.reply_contact_at, t.started_at, NEXT_STEP_DAYS))
+
+
+def _meetings(inp: Inputs) -> ibis.Table:
+    t = touch_outcomes(inp)
+    return t.filter(t.in_period & (t.type == "meeting") & t.account_id.notnull()
+                    & (t.practice != "other"))
+
+
+def meetings_prepared(inp: Inputs) -> ibis.Table:
+    """Share of customer meetings the rep prepared for at the account in the 3 days before."""
+    m = _meetings(inp)
+    prepared = (m.last_prep_at >= m.started_at - ibis.interval(days=PREP_DAYS)).fill_null(False)
+    return share_of(m, "activity_id", prepared)
+
+
+def meeting_next_step_rate(inp: Inputs) -> ibis.Table:
+    """Share of customer meetings followed within 7 days by a call/meeting or an advance."""
+    m = _meetings(inp)
+    hit = _within(m.next_meeting_at, m.started_at, NEXT_STEP_DAYS) | _within(
+        m.advance_at, m.started_at, NEXT_STEP_DAYS
+    )
+    return share_of(m, "activity_id", hit)
+
+
+def meetings_per_100_touches(inp: Inputs) -> ibis.Table:
+    """100 x meetings at prospects / outbound calls, emails and social touches at prospects.
+
+    A prospect is an account that was not a customer on the activity's day.
+    """
+    a = inp.acts
+    o = inp.ws.table("accounts")
+    acc = o.select(_acc=o.account_id, _since=o.customer_since)
+    t = a.filter(a.in_period & a.account_id.notnull()).left_join(acc, a.account_id == acc._acc)
+    t = t.filter(t._since.isnull() | (t._since > t.day))
+    meeting = t.type == "meeting"
+    touch = t.type.isin(["call", "email", "social"]) & (t.direction == "outbound")
+    g = t.group_by("rep_id").aggregate(
+        _m=meeting.cast("int64").sum(), _t=touch.cast("int64").sum(),
+        _ids=t.activity_id.collect(where=meeting),
+    )
+    return finish(g, numerator=g._m, denominator=g._t,
+                  value=100.0 * g._m.cast("float64") / g._t.cast("float64").nullif(0.0),
+                  ids=g._ids)
+
+
+_A = "activities"
+SPECS: list[MeasureSpec] = [
+    MeasureSpec("meetings_per_100_touches", "prospecting", "per_100", _A,
+                meetings_per_100_touches, "touches", needs_activities=True),
+    MeasureSpec("advance_after_insight", "insight", "ratio", _A, advance_after_insight,
+                "touches", needs_activities=True),
+    MeasureSpec("interactions_with_next_step", "value_creation", "ratio", _A,
+                interactions_with_next_step, "touches", needs_activities=True),
+    MeasureSpec("social_reply_rate", "social_selling", "ratio", _A, social_reply_rate,
+                "touches", needs_activities=True),
+    MeasureSpec("meetings_prepared", "call_planning", "ratio", _A, meetings_prepared,
+                "touches", needs_activities=True),
+    MeasureSpec("meeting_next_step_rate", "call_planning", "ratio", _A, meeting_next_step_rate,
+                "touches", needs_activities=True),
+]
