@@ -16,6 +16,7 @@ import numpy.typing as npt
 __all__ = [
     "ALL_PRACTICES",
     "OTHER",
+    "PLANTED",
     "PRACTICES",
     "PROFILES",
     "PROFILE_NAMES",
@@ -173,3 +174,56 @@ def assign_profiles(n: int, rng: np.random.Generator) -> list[str]:
             names.append(others[((i - len(PROFILE_NAMES)) // 2) % len(others)])
     order = rng.permutation(n)
     return [names[i] for i in order]
+
+
+# The problems each profile plants, as findings would name them (practice, kind).
+# ``primary``: what diagnosis must catch (recall counts these). ``consistent``:
+# what the profile also explains, so a finding there is not a false positive:
+# neglect where the hour multiplier is <= 0.4, overinvestment where it is >= 2.5,
+# ineffectiveness where the skill offset is negative. Anything else found on the
+# rep, and anything found on a balanced rep, contradicts the truth. See
+# docs/findings.md for how recall and precision are computed from this.
+PLANTED: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "balanced": {"primary": (), "consistent": ()},
+    "avoids_prospecting": {
+        "primary": (("prospecting", "neglected"),),
+        "consistent": (("prospecting", "ineffective"),),
+    },
+    "qualifies_badly": {
+        "primary": (("qualification", "neglected"),),
+        "consistent": (
+            ("customer_understanding", "neglected"),
+            ("qualification", "ineffective"),
+            ("customer_understanding", "ineffective"),
+        ),
+    },
+    "closer_no_pipeline": {
+        "primary": (("prospecting", "neglected"),),
+        "consistent": (
+            ("referrals", "neglected"),
+            ("social_selling", "neglected"),
+            ("marketing_alignment", "neglected"),
+            ("closing", "overinvested"),
+            ("prospecting", "ineffective"),
+        ),
+    },
+    "account_farmer": {
+        "primary": (("new_logos", "neglected"),),
+        "consistent": (
+            ("prospecting", "neglected"),
+            ("social_selling", "neglected"),
+            ("marketing_alignment", "neglected"),
+            ("account_growth", "overinvested"),
+            ("land_and_expand", "overinvested"),
+            ("new_logos", "ineffective"),
+        ),
+    },
+    "social_seller": {
+        "primary": (("social_selling", "overinvested"),),
+        "consistent": (),
+    },
+    "never_asks_referrals": {
+        "primary": (("referrals", "neglected"),),
+        "consistent": (("referrals", "ineffective"),),
+    },
+}
