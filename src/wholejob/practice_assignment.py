@@ -1,0 +1,119 @@
+"""Practice assignment for a workspace: labels, then rules, then the text model.
+
+Every activity gets one practice (or ``other``) with a confidence and the method
+that decided it: ``label`` (the activity's own ``practice`` column), ``rule``
+(the first job-model rule that matches, see :mod:`wholejob.classification`) or
+``model`` (the text model of :mod:`wholejob.textmodel`, for what no rule
+recognises). The result stays an engine table, so measures downstream keep
+running where the data is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import ibis
+
+from wholejob.classification import TextClassifier, classify_rules, explain_rules, fill_unmatched
+from wholejob.errors import WholejobError
+from wholejob.jobmodel import JobModel, load_job_model
+from wholejob.textmodel import TextModel, activity_text, workspace_text_model
+from wholejob.workspace import Workspace
+
+__all__ = ["METHODS", "classify_workspace", "explain_activity"]
+
+METHODS: tuple[str, ...] = ("label", "rule", "model", "unmatched")
+
+
+def _model(ws: Workspace, model: JobModel | None) -> JobModel:
+    return model or load_job_model(ws.config, source=str(ws.config_path))
+
+
+def _rules(ws: Workspace, activities: ibis.Table, model: JobModel) -> ibis.Table:
+    return classify_rules(
+        activities,
+        ws.table("accounts"),
+        ws.table("opportunities"),
+        model,
+        ws.config.stage_status(),
+        history=ws.table("opportunity_history"),
+        icp=ws.config.icp,
+    )
+
+
+def classify_workspace(
+    ws: Workspace,
+    model: JobModel | None = None,
+    *,
+    text_model: TextClassifier | None = None,
+    rep_id: str | None = None,
+    use_text_model: bool = True,
+) -> ibis.Table:
+    """Return each activity's practice, confidence, method and rule as an engine table.
+
+    Columns: ``activity_id``, ``practice``, ``confidence``, ``method`` (label |
+    rule | model, or unmatched with ``use_text_model=False``) and ``rule``
+    (``practice.rule_id``, ``label`` or ``model``). ``text_model`` defaults to
+    the workspace's own (:func:`~wholejob.textmodel.workspace_text_model`);
+    ``rep_id`` limits the result to one rep's activities. The rule results are
+    materialised once in a temporary table, so the rules' regexes run once
+    however often the result is queried on this connection.
+    """
+    model = _model(ws, model)
+    acts = ws.table("activities")
+    if rep_id is not None:
+        acts = acts.filter(acts.rep_id == rep_id)
+    rules = _rules(ws, acts, model)
+    rules = ws.con.create_table(f"_wj_rules_{uuid.uuid4().hex[:12]}", rules, temp=True)
+    if not use_text_model:
+        return rules
+    if text_model is None:
+        text_model = workspace_text_model(ws, model)
+    return fill_unmatched(rules, acts, text_model)
+
+
+def explain_activity(
+    ws: Workspace,
+    activity_id: str,
+    model: JobModel | None = None,
+    *,
+    text_model: TextModel | None = None,
+    top: int = 3,
+) -> dict[str, Any]:
+    """Explain why one activity got its practice: its features, every rule, the model.
+
+    Returns what :func:`wholejob.classification.explain_rules` gives (features
+    and each rule's verdict) with ``practice``, ``confidence``, ``method`` and
+    ``rule`` updated to the final answer, the ``text`` the model reads and
+    ``model``: the text model's ``top`` practices with probabilities and the
+    n-grams that pushed it towards its choice (given even when a label or rule
+    decided, for comparison). Raises :class:`WholejobError` for an unknown id.
+    """
+    model = _model(ws, model)
+    acts = ws.table("activities")
+    try:
+        out = explain_rules(
+            activity_id, acts, ws.table("accounts"), ws.table("opportunities"), model,
+            ws.config.stage_status(), history=ws.table("opportunity_history"),
+            icp=ws.config.icp,
+        )
+    except KeyError:
+        raise WholejobError(f"no activity {activity_id!r} in {ws.path}") from None
+    one = acts.filter(acts.activity_id == activity_id)
+    text = one.select(t=activity_text(one)).to_pyarrow().column("t")[0].as_py() or ""
+    tm = text_model or workspace_text_model(ws, model)
+    clf = tm.classifier
+    proba = clf.predict_proba([text])[0]
+    order = proba.argsort()[::-1][:top]
+    best = str(clf.classes_[order[0]])
+    out["text"] = text
+    out["model"] = {
+        "top": [{"practice": str(clf.classes_[i]), "probability": round(float(proba[i]), 4)}
+                for i in order],
+        "evidence": [{"ngram": g, "weight": w} for g, w in clf.top_features(text, best)],
+    }
+    if out["method"] == "unmatched":
+        out.update(practice=best, confidence=round(float(proba[order[0]]), 4),
+                   method="model", rule="model")
+    return out

@@ -1,0 +1,80 @@
+"""Accuracy of the full classification pipeline (rules, then text model) on held-out text.
+
+The evaluation set (wholejob/data/classification_eval.csv) is written apart from
+every phrase the model or the demo generator uses; these tests keep it that way,
+keep it balanced, and guard the accuracy measured on it (see docs/classification.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from wholejob.demo.text import load_phrases
+from wholejob.evaluation import evaluate_eval_set, load_eval_set
+from wholejob.jobmodel import load_job_model
+from wholejob.textmodel import trainable_practices
+
+# The issue's target for overall accuracy, and what the pipeline reaches today.
+TARGET_OVERALL = 0.90
+FLOOR_OVERALL = 0.75
+FLOOR_PER_PRACTICE = 0.40
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+@pytest.fixture(scope="module")
+def result():
+    return evaluate_eval_set()
+
+
+def test_eval_set_is_balanced_and_covers_every_practice_with_time():
+    rows = load_eval_set()
+    model = load_job_model()
+    counts = Counter(r["practice"] for r in rows)
+    assert set(counts) == set(trainable_practices(model))
+    assert "value_creation" not in counts  # no time of its own
+    assert min(counts.values()) >= 20
+    assert {r["type"] for r in rows} <= {"call", "email", "meeting", "social", "task", "other"}
+    assert {r["direction"] for r in rows} <= {"", "outbound", "inbound"}
+    assert sum(1 for r in rows if not r["body"]) > len(rows) / 2  # terse CRM entries
+
+
+def test_eval_set_shares_no_phrase_with_training_or_demo_phrases():
+    model = load_job_model()
+    training = {_norm(ex) for p in model.practices.values() for ex in p.examples}
+    raw = load_phrases().raw["practices"]
+    # Demo subject heads of one or two words ("Lunch", "Thank you") are too generic
+    # to count as copies; longer heads and every body sentence do.
+    demo = {_norm(x) for pools in raw.values() for x in pools["body"]}
+    demo |= {_norm(x) for pools in raw.values() for x in pools["head"] if len(x.split()) > 2}
+    for r in load_eval_set():
+        for text in (r["subject"], r["body"], f"{r['subject']} {r['body']}"):
+            t = _norm(text)
+            if t:
+                assert t not in training, f"eval phrase is a training phrase: {text!r}"
+                assert t not in demo, f"eval phrase is a demo phrase: {text!r}"
+
+
+def test_evaluation_is_deterministic(result):
+    again = evaluate_eval_set()
+    assert again["accuracy"] == result["accuracy"]
+    assert again["per_practice"] == result["per_practice"]
+
+
+def test_accuracy_floor_overall_and_per_practice(result):
+    assert result["accuracy"] >= FLOOR_OVERALL
+    low = {p: v["accuracy"] for p, v in result["per_practice"].items()
+           if v["accuracy"] < FLOOR_PER_PRACTICE}
+    assert not low, f"practices below {FLOOR_PER_PRACTICE:.0%}: {low}"
+    assert set(result["by_method"]) <= {"rule", "model"}
+
+
+@pytest.mark.xfail(strict=True, reason="target not reached yet: rules misfire on held-out "
+                   "text and the packaged phrases are few; see docs/classification.md")
+def test_accuracy_reaches_the_target(result):
+    assert result["accuracy"] >= TARGET_OVERALL
