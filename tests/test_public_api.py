@@ -25,6 +25,15 @@ EXPECTED = {
     "generate_demo",
     # analysis
     "effort_hours",
+    "build_scorecard",
+    "trace",
+    "with_balance",
+    "diagnose",
+    "Scorecard",
+    "Finding",
+    # forecast
+    "forecast",
+    "run_backtest",
     # errors
     "WholejobError",
     "WorkspaceError",

@@ -14,6 +14,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 # Submodules import __version__ from here, so it is defined before them.
+from wholejob.balance import with_balance
 from wholejob.config import WorkspaceConfig
 from wholejob.demo import generate_demo
 from wholejob.effort import effort_hours
@@ -27,27 +28,36 @@ from wholejob.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
+from wholejob.findings import diagnose
+from wholejob.forecast import forecast, run_backtest
 from wholejob.importing.importer import import_paths
 from wholejob.importing.mapping import load_mapping, load_preset
 from wholejob.importing.summary import ImportSummary
 from wholejob.jobmodel import JobModel, load_job_model
+from wholejob.measures import build_scorecard, trace
+from wholejob.scorecard import Finding, Scorecard
 from wholejob.workspace import Workspace, init_workspace, open_workspace
 
 __all__ = [
     "ConfigError",
+    "Finding",
     "ImportFailed",
     "ImportSummary",
     "JobModel",
     "JobModelError",
     "MappingError",
     "SchemaVersionError",
+    "Scorecard",
     "WholejobError",
     "Workspace",
     "WorkspaceConfig",
     "WorkspaceError",
     "WorkspaceLockedError",
     "__version__",
+    "build_scorecard",
+    "diagnose",
     "effort_hours",
+    "forecast",
     "generate_demo",
     "import_paths",
     "init_workspace",
@@ -55,4 +65,7 @@ __all__ = [
     "load_mapping",
     "load_preset",
     "open_workspace",
+    "run_backtest",
+    "trace",
+    "with_balance",
 ]
