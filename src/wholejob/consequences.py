@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from wholejob.scorecard import MeasureValue, PracticeScore, RepScore, Scorecard
+from wholejob.scorecard import Finding, MeasureValue, PracticeScore, RepScore, Scorecard
+
+if TYPE_CHECKING:
+    from wholejob.workspace import Workspace
 
 __all__ = [
     "OUTPUT_MEASURES",
     "QUARTER_WEEKS",
     "Peers",
+    "attach_forecast_consequences",
     "consequence",
     "format_money",
     "measure_value",
@@ -243,3 +250,137 @@ def consequence(ctx: Peers, rep: RepScore, practice: str) -> tuple[list[str], fl
     return text[:3], None
 
 
+# -- forecast consequences ---------------------------------------------------------
+# The gap "shows" in the first week the pipeline as things are runs dry (below the
+# required coverage) while at the floor it does not, or the p50 open pipeline
+# trails the one at the floor by 5 %, or p50 cumulative bookings trail by 2 %:
+# differences a manager would see in a pipeline review, not rounding noise.
+GAP_SHOWS_PIPELINE = 0.05
+GAP_SHOWS_BOOKINGS = 0.02
+_SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def _money_at_stake(x: float) -> float | None:
+    return None if x <= 0 else round(x, -2) if x >= 1000 else round(x, 2)
+
+
+def _end_q(values: Any, q: float) -> float:
+    import numpy as np
+
+    return float(np.quantile(np.asarray(values, dtype=np.float64), q))
+
+
+def attach_forecast_consequences(
+    findings: list[Finding],
+    ws: Workspace,
+    *,
+    weeks: int = QUARTER_WEEKS,
+    paths: int = 2000,
+    seed: int = 0,
+    as_of: date | None = None,
+    required_coverage: float = 3.0,
+) -> list[Finding]:
+    """Return the findings with the forecast's bookings and coverage, now vs at the floor.
+
+    For every *neglected* finding the rep is forecast twice with the same seed
+    and paths (common random numbers): as things are, and with the practice's
+    hours raised to the finding's reference level (floor or team median) via a
+    what-if of ``reference - hours``. ``evidence["forecast"]`` gets the p50
+    cumulative bookings at the horizon, the gap, the coverage at the horizon
+    (p50 open pipeline / a quarter's quota) and ``gap_shows_week``;
+    ``money_at_stake`` becomes the mean paired bookings difference when the
+    practice moves the forecast. Other findings, reps outside the forecast and
+    workspaces without activities pass through unchanged. The result is sorted
+    like :func:`wholejob.findings.diagnose` (severity, then money at stake).
+    """
+    import numpy as np
+
+    from wholejob.forecast import PipelineForecaster, load_snapshot
+    from wholejob.forecast.data import ForecastDataError
+
+    todo = {id(f) for f in findings if f.kind == "neglected"
+            and f.evidence.get("reference_hours_per_week") is not None}
+    if not todo:
+        return list(findings)
+    try:
+        snap = load_snapshot(ws, as_of)
+    except ForecastDataError:
+        return list(findings)
+    model = PipelineForecaster().fit(snap)
+    if not model.has_effort_:
+        return list(findings)
+    base_cache: dict[str, Any] = {}
+    cur = ws.config.currency
+    out: list[Finding] = []
+    for f in findings:
+        if id(f) not in todo or f.rep_id not in snap.rep_ids or f.practice not in model.practices_:
+            out.append(f)
+            continue
+        r = snap.rep_index(f.rep_id)
+        quarter_quota = float(snap.quota[r]) * 13 / 52 if np.isfinite(snap.quota[r]) else None
+        if f.rep_id not in base_cache:
+            base_cache[f.rep_id] = model.simulate(weeks, paths, seed, reps=[f.rep_id],
+                                                  rep_quantiles=False)
+        base = base_cache[f.rep_id]
+        add = max(0.0, float(f.evidence["reference_hours_per_week"])
+                  - float(f.evidence.get("hours_per_week") or 0.0))
+        alt = model.simulate(weeks, paths, seed, {f.practice: add}, reps=[f.rep_id],
+                             rep_quantiles=False)
+        info = _forecast_evidence(base, alt, add, weeks, quarter_quota, required_coverage)
+        ev = {**f.evidence, "forecast": info}
+        money = f.money_at_stake
+        if info["mean_gap"] > 0:
+            ev["forecast"]["money_at_stake_scorecard"] = money
+            money = _money_at_stake(info["mean_gap"])
+        now = format_money(info["bookings_p50_now"], cur)
+        at_floor = format_money(info["bookings_p50_at_floor"], cur)
+        text = (f"forecast over {weeks} weeks: bookings p50 {now} as things are vs {at_floor} with "
+                f"{add:.1f} h/week more"
+                + (f", the gap shows in week {info['gap_shows_week']}"
+                   if info["gap_shows_week"] else ""))
+        out.append(replace(f, evidence=ev, money_at_stake=money,
+                           consequence=f"{f.consequence}; {text}"))
+    out.sort(key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), -(f.money_at_stake or 0.0),
+                            f.rep_id, f.practice))
+    return out
+
+
+def _forecast_evidence(base: Any, alt: Any, add: float, weeks: int,
+                       quarter_quota: float | None, required: float) -> dict[str, Any]:
+    """Return the forecast figures of one finding from the two simulations."""
+    import numpy as np
+
+    b0, b1 = base.team_bookings[:, -1], alt.team_bookings[:, -1]
+    p0 = np.quantile(base.team_pipeline, 0.5, axis=0)  # p50 open pipeline per week
+    p1 = np.quantile(alt.team_pipeline, 0.5, axis=0)
+    c0 = np.quantile(base.team_bookings, 0.5, axis=0)  # p50 cumulative bookings per week
+    c1 = np.quantile(alt.team_bookings, 0.5, axis=0)
+    now, at_floor = _end_q(b0, 0.5), _end_q(b1, 0.5)
+
+    def cover(p: Any) -> float | None:
+        return round(float(p[-1]) / quarter_quota, 3) if quarter_quota else None
+
+    shows: int | None = None
+    need = required * quarter_quota if quarter_quota else None
+    for t in range(weeks):
+        dry_now = need is not None and p0[t] < need <= p1[t]
+        trails = p1[t] > 0 and (p1[t] - p0[t]) >= GAP_SHOWS_PIPELINE * p1[t]
+        behind = c1[t] > 0 and (c1[t] - c0[t]) >= GAP_SHOWS_BOOKINGS * c1[t]
+        if dry_now or trails or behind:
+            shows = t + 1
+            break
+    diff = np.asarray(b1, dtype=np.float64) - np.asarray(b0, dtype=np.float64)
+    return {
+        "weeks": weeks,
+        "added_hours_per_week": round(add, 2),
+        "bookings_p50_now": round(now, 2),
+        "bookings_p50_at_floor": round(at_floor, 2),
+        "gap": round(at_floor - now, 2),
+        "mean_gap": round(float(diff.mean()), 2),
+        "open_pipeline_p50_now": round(float(p0[-1]), 2),
+        "open_pipeline_p50_at_floor": round(float(p1[-1]), 2),
+        "open_pipeline_gap": round(float(p1[-1] - p0[-1]), 2),
+        "coverage_now": cover(p0),
+        "coverage_at_floor": cover(p1),
+        "gap_shows_week": shows,
+    }

@@ -106,7 +106,9 @@ from wholejob.cli import (  # noqa: E402, F401
     diagnose,
     forecast,
     imports,
+    plan,
     practices,
     report,
     setup,
+    skills,
 )

@@ -45,10 +45,17 @@ def diagnose(
         int, typer.Option("--limit", min=0, help="Show at most this many findings in the table "
                           "(0 = all); JSON lists them all.")
     ] = 0,
+    no_forecast: Annotated[
+        bool, typer.Option("--no-forecast", help="Skip the forecast consequences (bookings "
+                           "and coverage now vs at the floor); faster.")
+    ] = False,
+    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths of the forecast "
+                                       "consequences.")] = 2000,
     format: FormatOption = Format.table,
 ) -> None:
     """List findings: neglected, overinvested and ineffective practices, worst first."""
     from wholejob.balance import with_balance
+    from wholejob.consequences import attach_forecast_consequences
     from wholejob.findings import diagnose as find
     from wholejob.findings import findings_json
     from wholejob.jobmodel import load_job_model
@@ -60,11 +67,15 @@ def diagnose(
         # A rep is judged against the team, so the scorecard always holds the peers.
         scorecard = build_scorecard(ws, since=_day(since), until=_day(until), team=team,
                                     model=model)
-    if rep is not None and rep not in {r.rep_id for r in scorecard.reps}:
-        raise WholejobError(f"no rep {rep!r} in the workspace (or not in team {team!r})"
-                            if team else f"no rep {rep!r} in the workspace")
-    scorecard = with_balance(scorecard, model)
-    findings = [f for f in find(scorecard, model) if rep is None or f.rep_id == rep]
+        if rep is not None and rep not in {r.rep_id for r in scorecard.reps}:
+            raise WholejobError(f"no rep {rep!r} in the workspace (or not in team {team!r})"
+                                if team else f"no rep {rep!r} in the workspace")
+        scorecard = with_balance(scorecard, model)
+        findings = [f for f in find(scorecard, model) if rep is None or f.rep_id == rep]
+        if not no_forecast:
+            # Money and time from the pipeline forecast: now vs at the floor (what-if).
+            findings = attach_forecast_consequences(findings, ws, paths=paths,
+                                                    as_of=_day(until))
     if format is Format.json:
         out = {
             **findings_json(findings),
