@@ -125,6 +125,9 @@ def test_backtest_80_interval_covers_70_to_90_percent(demo_ws):
     rows = res.rows
     cov = sum(r["inside_80"] for r in rows) / len(rows)
     assert 0.70 <= cov <= 0.90, (res.coverage, res.mape)
+    # Each level on its own too: the team sum must not be biased (it once covered 62%).
+    for level in ("team", "rep"):
+        assert 0.70 <= res.coverage[level] <= 0.90, (level, res.coverage, res.mape)
 
 
 def test_cli_forecast_and_backtest_json(demo_ws):

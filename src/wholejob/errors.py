@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ForecastDataError",
     "ImportFailed",
     "JobModelError",
     "MappingError",
@@ -51,3 +52,7 @@ class MappingError(WholejobError):
 
 class ImportFailed(WholejobError):
     """An import was refused or failed; nothing in the workspace changed."""
+
+
+class ForecastDataError(WholejobError):
+    """The workspace has no data the forecast can use for the chosen reps or date."""

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from wholejob.forecast.data import (
     ForecastDataError,
     actual_bookings,
+    classify_once,
     first_created_date,
     last_known_date,
     load_snapshot,
@@ -94,10 +95,10 @@ def run_backtest(
     dates = default_origins(ws, origins, step_weeks, horizon=max(HORIZONS))
     weeks = max(HORIZONS)
     rows: list[dict[str, Any]] = []
+    classified = classify_once(ws)  # the same for every origin; as-of filtering is per origin
     for origin in dates:
-        snap = load_snapshot(ws, origin, team=team)
-        est = (model or PipelineForecaster())
-        fitted = PipelineForecaster(**_params(est)).fit(snap)
+        snap = load_snapshot(ws, origin, team=team, activities=classified)
+        fitted = (model or PipelineForecaster()).clone().fit(snap)
         rep_ids = snap.rep_ids if rep is None else [rep]
         sim = fitted.simulate(weeks, paths, seed, reps=rep_ids)
         actual = np.cumsum(actual_bookings(ws, origin, weeks, rep_ids), axis=1)
@@ -119,13 +120,6 @@ def run_backtest(
         cov_h[level] = {h: _coverage([r for r in lv if r["horizon"] == h]) for h in HORIZONS}
         cov[level] = _coverage(lv)
     return BacktestResult(dates, HORIZONS, mape, cov, cov_h, rows)
-
-
-def _params(est: PipelineForecaster) -> dict[str, Any]:
-    return {
-        "draws": est.draws, "prior_elasticity": est.prior_elasticity,
-        "stage_prior_elasticity": est.stage_prior_elasticity, "use_effort": est.use_effort,
-    }
 
 
 def _row(origin: date, level: str, rep_id: str | None, h: int, q: npt.NDArray[Any],

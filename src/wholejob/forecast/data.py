@@ -28,15 +28,17 @@ import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 
-from wholejob.errors import WholejobError
+from wholejob.errors import ForecastDataError
 from wholejob.workspace import Workspace
 
 __all__ = [
     "SEGMENTS",
     "STREAMS",
     "STREAM_PRACTICE",
+    "ForecastDataError",
     "Snapshot",
     "actual_bookings",
+    "classify_once",
     "first_created_date",
     "last_known_date",
     "load_snapshot",
@@ -64,10 +66,6 @@ STREAM_PRACTICE: dict[str, str | None] = {
 # from new-logo deals, so each segment has its own ladder.
 SEGMENTS: tuple[str, ...] = ("new", "customer")
 _SECONDS_PER_WEEK = 7 * 24 * 3600.0
-
-
-class ForecastDataError(WholejobError):
-    """The workspace has no data the forecast can use for the chosen reps or date."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +228,15 @@ def load_snapshot(
     team: str | None = None,
     lookback_weeks: int = 52,
     ladder_weeks: int = 104,
+    activities: ir.Table | None = None,
 ) -> Snapshot:
-    """Read what the workspace knew at the end of ``as_of`` (default: its last date)."""
+    """Read what the workspace knew at the end of ``as_of`` (default: its last date).
+
+    ``activities`` is the workspace's classified activities
+    (:func:`wholejob.effort.classified_activities`), for callers that load several
+    snapshots of one workspace (a backtest) and classify once; rows after
+    ``as_of`` are filtered out here either way.
+    """
     as_of = as_of or last_known_date(ws)
     reps = select_reps(ws, rep, team).order_by("rep_id")
     rep_rows = reps.select("rep_id", "team", "quota").to_pyarrow().to_pydict()
@@ -286,7 +291,7 @@ def load_snapshot(
     won = opps.filter((opps.stage_i == n_open) & (opps.amount > 0))
     won_log_amount = _log_moments(won, "seg", {0: 0, 1: 1}, n_seg)
 
-    practices, hours = _weekly_hours(ws, as_of, rep_ids, lookback_weeks)
+    practices, hours = _weekly_hours(ws, as_of, rep_ids, lookback_weeks, activities)
     stage_practices = _stage_practices(ws, practices, open_st)
     won_weekly, won_weekly_sq = _won_weekly(ws, as_of, rep_ids, lookback_weeks)
     nan_weeks = np.isnan(arrivals[0, :, 0]) if n_rep else np.zeros(lookback_weeks, bool)
@@ -412,7 +417,8 @@ def _ladder_counts(
 
 
 def _weekly_hours(
-    ws: Workspace, as_of: date, rep_ids: list[str], lookback_weeks: int
+    ws: Workspace, as_of: date, rep_ids: list[str], lookback_weeks: int,
+    classified: ir.Table | None = None,
 ) -> tuple[list[str], FloatArray | None]:
     """Return practice ids and hours per rep, lookback week and practice (None if no data)."""
     from wholejob.effort import classified_activities
@@ -425,7 +431,7 @@ def _weekly_hours(
     first = _scalar(acts.started_at.min())
     if first is None:
         return practices, None
-    a = classified_activities(ws, model)
+    a = classified if classified is not None else classified_activities(ws, model)
     a = a.filter((a.started_at < ibis.literal(_end_of(as_of))) & a.rep_id.isin(rep_ids))
     lit = ibis.literal(as_of)
     a = a.mutate(week=lit.delta(a.started_at.date(), unit="day") // 7)
@@ -443,6 +449,16 @@ def _weekly_hours(
     if first_week + 1 < lookback_weeks:
         hours[:, first_week + 1:, :] = np.nan
     return practices, hours
+
+
+def classify_once(ws: Workspace) -> ir.Table | None:
+    """Return the workspace's classified activities for reuse across snapshots (None if none)."""
+    from wholejob.effort import classified_activities
+    from wholejob.jobmodel import load_job_model
+
+    if _scalar(ws.table("activities").count()) == 0:
+        return None
+    return classified_activities(ws, load_job_model(ws.config, source=str(ws.config_path)))
 
 
 def actual_bookings(ws: Workspace, start: date, weeks: int, rep_ids: list[str]) -> FloatArray:

@@ -75,19 +75,52 @@ def gamma_poisson_strength(events: FloatArray, exposure: FloatArray) -> FloatArr
 def transition_matrices(rate: FloatArray, split: FloatArray) -> FloatArray:
     """Return weekly transition matrices ``(..., S + 2, S + 2)`` from rates and splits.
 
-    ``rate`` is (..., S) weekly exit rates and ``split`` (..., S, S + 2) where
-    exits go; won and lost (the last two states) absorb.
+    ``rate`` is (..., S) exit rates per week and ``split`` (..., S, S + 2) where
+    exits go; won and lost (the last two states) absorb. Deals move in continuous
+    time (a continuous-time Markov chain with generator ``rate * (split - I)``),
+    so a week's matrix is the matrix exponential of the generator: a deal can pass
+    several stages in one week, and the mean time in a stage is ``1 / rate``, the
+    inverse of the exits-per-deal-week estimate.
     """
     n_open = rate.shape[-1]
     n = n_open + 2
-    leave = 1.0 - np.exp(-rate)
-    out = np.zeros((*rate.shape[:-1], n, n))
-    out[..., :n_open, :] = leave[..., None] * split
+    m = n_open + 1  # open stages and won; lost is what is left of each row
+    q = np.zeros((*rate.shape[:-1], m, m))
+    q[..., :n_open, :] = rate[..., None] * split[..., :m]
     idx = np.arange(n_open)
-    out[..., idx, idx] += 1.0 - leave
-    out[..., n_open, n_open] = 1.0
-    out[..., n_open + 1, n_open + 1] = 1.0
+    q[..., idx, idx] = 0.0
+    q[..., idx, idx] = -rate * (1.0 - split[..., idx, idx])
+    e = _expm(q)
+    out = np.zeros((*rate.shape[:-1], n, n))
+    out[..., :m, :m] = e
+    out[..., :n_open, n - 1] = np.maximum(1.0 - e[..., :n_open, :].sum(axis=-1), 0.0)
+    out[..., n - 1, n - 1] = 1.0
     return out
+
+
+def _expm(q: FloatArray) -> FloatArray:
+    """Return ``exp(q)`` for a stack of small matrices (scaling and squaring, Taylor).
+
+    One scaling for the whole stack keeps it vectorised; after scaling every
+    matrix has norm at most 1/4, where seven Taylor terms are exact to ~1e-10.
+    """
+    norm = float(np.abs(q).sum(axis=-1).max()) if q.size else 0.0
+    s = max(0, int(np.ceil(np.log2(max(norm, 1e-300) / 0.25))))
+    x = q * (0.5**s)
+    m = q.shape[-1]
+    diag = (..., np.arange(m), np.arange(m))
+    e = x / 7.0
+    e[diag] += 1.0
+    buf = np.empty_like(e)
+    for k in range(6, 0, -1):  # Horner: I + x (I + x/2 (I + ... x/7))
+        np.matmul(x, e, out=buf)
+        buf *= 1.0 / k
+        buf[diag] += 1.0
+        e, buf = buf, e
+    for _ in range(s):
+        np.matmul(e, e, out=buf)
+        e, buf = buf, e
+    return e
 
 
 class StageLadder:
@@ -182,6 +215,15 @@ class StageLadder:
         if self.stage_hours_ is None:
             return np.ones_like(delta_hours)
         h = np.nan_to_num(self.stage_hours_)
+        ratio = np.maximum(1.0 + h + delta_hours, 1e-3) / (1.0 + h)
+        return np.asarray(ratio ** self.elasticity_)
+
+
+    def effort_multiplier_for(self, rep: int, delta_hours: FloatArray) -> FloatArray:
+        """Return forward-rate multipliers (k, S) of one rep for k changes in stage effort."""
+        if self.stage_hours_ is None:
+            return np.ones_like(delta_hours)
+        h = np.nan_to_num(self.stage_hours_[rep])
         ratio = np.maximum(1.0 + h + delta_hours, 1e-3) / (1.0 + h)
         return np.asarray(ratio ** self.elasticity_)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +26,7 @@ from wholejob.forecast.ladder import (
 )
 from wholejob.forecast.simulate import Moments, SimulationResult, propagate, simulate_paths
 
-__all__ = ["PipelineForecaster", "current_allocation", "expected_bookings"]
+__all__ = ["PipelineForecaster"]
 
 FloatArray = npt.NDArray[np.float64]
 WhatIf = Mapping[str, float]
@@ -81,7 +82,12 @@ class PipelineForecaster:
 
     ``draws`` posterior parameter sets are shared out over the paths; the prior
     elasticities centre the arrival response curves and the stage effort effects;
-    ``use_effort=False`` ignores activities (arrival rates from history alone).
+    ``use_effort=False`` ignores activities (arrival rates from history alone);
+    ``response`` is the arrival curve family (``"power"``, ``"adbudg"`` or
+    ``"auto"``: per stream, the one with the higher penalised likelihood);
+    ``overdispersion=True`` adds gamma multipliers on bookings whose variance is
+    the historical excess over compound-Poisson noise (off by default: the
+    backtest showed it double counts, see ``docs/forecast.md``).
     """
 
     def __init__(
@@ -90,11 +96,26 @@ class PipelineForecaster:
         prior_elasticity: float = PRIOR_ELASTICITY,
         stage_prior_elasticity: float = PRIOR_STAGE_ELASTICITY,
         use_effort: bool = True,
+        response: str = "power",
+        overdispersion: bool = False,
     ) -> None:
         self.draws = draws
         self.prior_elasticity = prior_elasticity
         self.stage_prior_elasticity = stage_prior_elasticity
         self.use_effort = use_effort
+        self.response = response
+        self.overdispersion = overdispersion
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor parameters (scikit-learn style)."""
+        return {"draws": self.draws, "prior_elasticity": self.prior_elasticity,
+                "stage_prior_elasticity": self.stage_prior_elasticity,
+                "use_effort": self.use_effort, "response": self.response,
+                "overdispersion": self.overdispersion}
+
+    def clone(self) -> PipelineForecaster:
+        """Return an unfitted copy with the same parameters."""
+        return PipelineForecaster(**self.get_params())
 
     def fit(self, snapshot: Snapshot) -> PipelineForecaster:
         """Fit the ladder, the arrival curves and the amount distributions."""
@@ -105,7 +126,7 @@ class PipelineForecaster:
             self.practices_.index(p) if (p := STREAM_PRACTICE[s]) in self.practices_ else -1
             for s in STREAMS
         ]
-        self.arrivals_ = ArrivalModel(self.prior_elasticity, self.use_effort).fit(
+        self.arrivals_ = ArrivalModel(self.prior_elasticity, self.use_effort, self.response).fit(
             snapshot.arrivals, hours, stream_practice
         )
         self.has_effort_ = hours is not None and bool(getattr(self.arrivals_, "active_",
@@ -123,11 +144,12 @@ class PipelineForecaster:
         self.created_amounts_ = LognormalAmounts.from_moments(snapshot.created_log_amount)
         self.won_amounts_ = LognormalAmounts.from_moments(snapshot.won_log_amount)
         b, b2 = snapshot.won_weekly, snapshot.won_weekly_sq
-        self.team_dispersion_ = _overdispersion(np.nansum(b, axis=0, keepdims=True)
-                                                * _finite_cols(b),
-                                                np.nansum(b2, axis=0, keepdims=True)
-                                                * _finite_cols(b2))
-        self.rep_dispersion_ = max(_overdispersion(b, b2) - self.team_dispersion_, 0.0)
+        self.team_dispersion_ = self.rep_dispersion_ = 0.0
+        if self.overdispersion:
+            self.team_dispersion_ = _overdispersion(
+                np.nansum(b, axis=0, keepdims=True) * _finite_cols(b),
+                np.nansum(b2, axis=0, keepdims=True) * _finite_cols(b2))
+            self.rep_dispersion_ = max(_overdispersion(b, b2) - self.team_dispersion_, 0.0)
         return self
 
     # -- inputs -------------------------------------------------------------------
@@ -164,23 +186,32 @@ class PipelineForecaster:
         if delta is not None and self.has_effort_:
             mult = self.ladder_.effort_multiplier(delta @ snap.stage_practices)[idx]
             rate, split = apply_effort(rate, split, mult)
-        mats = transition_matrices(rate, split)
         lam_c = self.arrivals_.rates(delta)[idx][None] * draws.arrival_mult[:, idx]  # (K,R,C)
+        mom = self.propagate_rates(rate, split, lam_c, idx, weeks)
+        if draws.win_mult is None:
+            return mom
+        g = draws.win_mult[:, idx, None]
+        return Moments(mom.win_lam * g, mom.win_m1 * g, mom.win_m2 * g,
+                       mom.open_lam, mom.open_m1, mom.open_m2)
+
+    def propagate_rates(self, rate: FloatArray, split: FloatArray, lam_c: FloatArray,
+                        idx: npt.NDArray[np.int64], weeks: int) -> Moments:
+        """Return moments for ladder rates (K, R, G, S), splits and stream arrivals (K, R, C).
+
+        ``idx`` names the snapshot reps whose open pipeline the R axis carries.
+        """
+        snap = self.snapshot_
+        mats = transition_matrices(rate, split)
         share = snap.segment_share  # (C, G)
         lam_g = lam_c @ share
         e1, e2 = self.created_amounts_.mean, self.created_amounts_.second_moment
         safe = np.maximum(lam_g, 1e-300)
         m1 = ((lam_c * e1) @ share) / safe
         m2 = ((lam_c * e2) @ share) / safe
-        mom = propagate(
+        return propagate(
             mats, snap.open_count[idx], snap.open_amount[idx], snap.open_amount_sq[idx],
             lam_g, m1, m2, self.won_amounts_.mean, self.won_amounts_.second_moment, weeks,
         )
-        if draws.win_mult is None:
-            return mom
-        g = draws.win_mult[:, idx, None]
-        return Moments(mom.win_lam * g, mom.win_m1 * g, mom.win_m2 * g,
-                       mom.open_lam, mom.open_m1, mom.open_m2)
 
     # -- forecasting --------------------------------------------------------------
 
@@ -193,12 +224,14 @@ class PipelineForecaster:
         *,
         reps: Sequence[str] | None = None,
         rep_quantiles: bool = True,
+        threads: int | None = None,
     ) -> SimulationResult:
         """Run the Monte Carlo for the chosen reps (default all) and return its paths.
 
         The same seed gives the same paths; a what-if with the same seed uses the
         same posterior draws and random numbers (common random numbers), so the
-        difference shows the effect of the change, not noise.
+        difference shows the effect of the change, not noise. ``threads`` runs the
+        per-rep quantile chunks in parallel; results do not depend on it.
         """
         if weeks < 1 or paths < 1:
             raise ForecastDataError("weeks and paths must be at least 1")
@@ -209,7 +242,8 @@ class PipelineForecaster:
         idx = None if reps is None else np.array([self.snapshot_.rep_index(r) for r in reps])
         delta = self.delta_hours(what_if) if what_if else None
         mom = self.moments(weeks, draws, delta, idx)
-        return simulate_paths(mom, paths, path_seed, rep_quantiles=rep_quantiles)
+        return simulate_paths(mom, paths, path_seed, rep_quantiles=rep_quantiles,
+                              threads=threads)
 
 
 def _gamma_mean_one(rng: np.random.Generator, cv2: float, shape: tuple[int, ...]
@@ -218,53 +252,3 @@ def _gamma_mean_one(rng: np.random.Generator, cv2: float, shape: tuple[int, ...]
     if cv2 <= 1e-9:
         return np.ones(shape)
     return np.asarray(rng.gamma(1.0 / cv2, cv2, shape))
-
-
-def current_allocation(model: PipelineForecaster, rep_id: str) -> dict[str, float]:
-    """Return the rep's current weekly hours per practice (mean of the last 13 weeks)."""
-    r = model.snapshot_.rep_index(rep_id)
-    return {p: float(h) for p, h in zip(model.practices_, model.current_hours_[r], strict=True)}
-
-
-def expected_bookings(
-    fitted_model: PipelineForecaster,
-    rep_id: str,
-    allocation: Mapping[str, float] | Sequence[Mapping[str, float]],
-    weeks: int,
-) -> float | FloatArray:
-    """Return expected bookings over ``weeks`` weeks if the rep spent ``allocation`` hours.
-
-    ``allocation`` maps practices to hours per week; practices it leaves out keep
-    their current hours. A sequence of allocations is evaluated in one vectorised
-    pass and returns an array. Expectations use the posterior mean parameters, so
-    the answer is exact (no sampling) and takes well under a millisecond each.
-    """
-    m = fitted_model
-    single = isinstance(allocation, Mapping)
-    allocs: Sequence[Mapping[str, float]] = (
-        [allocation] if isinstance(allocation, Mapping) else allocation
-    )
-    r = m.snapshot_.rep_index(rep_id)
-    n_rep, n_prac = len(m.snapshot_.rep_ids), len(m.practices_)
-    mean = m._mean_draw()
-    out = np.empty(len(allocs))
-    # One allocation per draw slot: tile the mean parameters along the draw axis.
-    n = len(allocs)
-    draws = _Draws(np.repeat(mean.rate[:, [r]], n, axis=0),
-                   np.repeat(mean.split[:, [r]], n, axis=0),
-                   np.ones((n, 1, mean.arrival_mult.shape[-1])))
-    deltas = np.zeros((n, n_prac))
-    for i, a in enumerate(allocs):
-        for p, h in a.items():
-            if p not in m.practices_:
-                raise ForecastDataError(f"unknown practice {p!r} in allocation")
-            j = m.practices_.index(p)
-            deltas[i, j] = h - m.current_hours_[r, j]
-    rows = np.arange(n_rep) == r
-    for i in range(n):
-        full = np.zeros((n_rep, n_prac))
-        full[rows] = deltas[i]
-        single_draw = _Draws(draws.rate[[i]], draws.split[[i]], draws.arrival_mult[[i]])
-        mom = m.moments(weeks, single_draw, full, np.array([r]))
-        out[i] = float(mom.win_m1.sum())
-    return float(out[0]) if single else out

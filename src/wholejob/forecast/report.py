@@ -122,11 +122,7 @@ def forecast(
     if weeks < 1 or weeks > 104:
         raise ForecastDataError("weeks must be between 1 and 104")
     snap = load_snapshot(ws, as_of)  # all sellers: they are the prior every rep shrinks to
-    est = model or PipelineForecaster()
-    fitted = PipelineForecaster(
-        draws=est.draws, prior_elasticity=est.prior_elasticity,
-        stage_prior_elasticity=est.stage_prior_elasticity, use_effort=est.use_effort,
-    ).fit(snap)
+    fitted = (model or PipelineForecaster()).clone().fit(snap)
     if rep is not None:
         snap.rep_index(rep)
         chosen = [rep]
