@@ -36,6 +36,7 @@ from wholejob.forecast import (
     STREAMS,
     PipelineForecaster,
     current_allocation,
+    expected_bookings_many,
 )
 from wholejob.jobmodel import OTHER, JobModel
 
@@ -137,56 +138,10 @@ class BookingsObjective:
             curves[p].parameters["e"] if curves[p].kind == "prior" else 0.0
             for p in self.practices
         ])
-        self._r = model.snapshot_.rep_index(rep_id)
-        self._cols = np.array([model.practices_.index(p) for p in self.practices])
 
     def _local(self, xs: FloatArray) -> FloatArray:
-        """Return the forecast's exact expected bookings for each allocation (posterior means).
-
-        This is :func:`wholejob.forecast.expected_bookings` batched: that function
-        evaluates one allocation per propagation (and in this version fails for
-        every rep but the first); the tests check the two agree.
-
-        The allocations ride on the draw axis of one :meth:`moments` call: each
-        "draw" carries the posterior-mean ladder with that allocation's effort
-        effect applied and its arrival-rate multipliers, so the whole batch is
-        one vectorised propagation.
-        """
-        from wholejob.forecast.ladder import apply_effort
-        from wholejob.forecast.model import _Draws
-
-        m, r = self.model, self._r
-        n = len(xs)
-        mean = m._mean_draw()
-        delta = np.zeros((n, len(m.practices_)))
-        delta[:, self._cols] = xs - m.current_hours_[r, self._cols]
-        rate = np.repeat(mean.rate[0, [r]], n, axis=0)  # (n, G, S): allocations as reps
-        split = np.repeat(mean.split[0, [r]], n, axis=0)
-        lad = m.ladder_
-        if m.has_effort_ and lad.stage_hours_ is not None:
-            h = np.nan_to_num(lad.stage_hours_[r])
-            d_stage = delta @ m.snapshot_.stage_practices  # (n, S)
-            mult = (np.maximum(1.0 + h + d_stage, 1e-3) / (1.0 + h)) ** lad.elasticity_
-            rate, split = apply_effort(rate, split, mult)
-        arr = m.arrivals_
-        amult = np.ones((n, len(arr.curves_)))
-        if getattr(arr, "active_", np.zeros(r + 1, dtype=bool))[r]:
-            for c, p in enumerate(arr.stream_practice_):
-                curve = arr.curves_[c]
-                if curve is None or p < 0:
-                    continue
-                h0 = arr.current_hours_[r, c]
-                old = float(curve(h0))
-                if old > 0:
-                    amult[:, c] = curve(h0 + delta[:, p]) / old
-        n_rep = len(m.snapshot_.rep_ids)
-        draws = _Draws(
-            np.broadcast_to(rate[:, None], (n, n_rep, *rate.shape[1:])),
-            np.broadcast_to(split[:, None], (n, n_rep, *split.shape[1:])),
-            np.broadcast_to(amult[:, None], (n, n_rep, amult.shape[1])),
-        )
-        mom = m.moments(self.weeks, draws, None, np.array([r]))
-        return np.asarray(mom.win_m1.sum(axis=(1, 2)), dtype=np.float64)
+        """Return the forecast's exact expected bookings for each allocation (one batch)."""
+        return expected_bookings_many(self.model, self.rep_id, xs, self.practices, self.weeks)
 
     def as_allocations(self, xs: FloatArray) -> list[dict[str, float]]:
         """Return the rows of ``xs`` as practice -> hours dicts."""
