@@ -13,6 +13,7 @@ from wholejob.classification import (
     classify_rules,
     explain_rules,
     fill_unmatched,
+    soft_rules,
     tag_account_practices,
 )
 from wholejob.config import IcpRules, WorkspaceConfig
@@ -102,7 +103,7 @@ CASES: dict[str, tuple[dict[str, Any], str | None, str, str | None]] = {
                            account_id="prospect_open", opportunity_id="o_neg"),
                       "closing", "rule", "closing.late_stage_pricing"),
     "pricing_early": (_act("pricing_early", "email", "FU w/ Jane re pricing"),
-                      "proposals", "rule", "proposals.proposal_phrases"),
+                      "proposals", "rule", "proposals.weak_pricing_phrases"),
     "kind": (_act("kind", "call", "sync", account_id="old_customer", opportunity_id="o_renew"),
              "account_growth", "rule", "account_growth.renewal_and_expansion_deals"),
     "source": (_act("source", "email", "hello", opportunity_id="o_mktg",
@@ -118,7 +119,7 @@ CASES: dict[str, tuple[dict[str, Any], str | None, str, str | None]] = {
                            account_id="new_customer"),
                       "land_and_expand", "rule", "land_and_expand.expansion_at_recent_lands"),
     "upsell_old": (_act("upsell_old", "call", "upsell 50 seats", account_id="old_customer"),
-                   "account_growth", "rule", "account_growth.review_phrases"),
+                   "account_growth", "rule", "account_growth.expansion_at_customers"),
     "prep_beats_qbr": (_act("prep_beats_qbr", "task", "Prep for Acme QBR"),
                        "call_planning", "rule", "call_planning.preparation_phrases"),
     "non_selling": (_act("non_selling", "task", "Expense report"),
@@ -271,3 +272,32 @@ def test_rules_recognise_most_labelled_examples_from_text_alone():
         hits = sum(got[f"{pid}#{i}"]["practice"] == pid for i in range(n))
         assert hits / n >= 0.6, (pid, hits, n)
     con.disconnect()
+
+
+class _SureTextModel:
+    def __init__(self, confidence: float) -> None:
+        self.confidence = confidence
+
+    def predict(self, activities: ibis.Table) -> ibis.Table:
+        return activities.select(
+            "activity_id", practice=ibis.literal("insight"),
+            confidence=ibis.literal(self.confidence),
+        )
+
+
+def test_a_confident_model_overrules_soft_rules_only(tables):
+    _, acts, accs, opps, _ = tables
+    model = load_job_model()
+    assert "prospecting.cold_outreach" in soft_rules(model)
+    assert "closing.late_stage_conversations" not in soft_rules(model)
+    got = _rows(classify(acts, accs, opps, model, STAGE_STATUS, text_model=_SureTextModel(0.7)))
+    assert got["phrase"]["practice"] == "insight"  # a phrase rule: soft
+    assert got["phrase"]["rule"] == "model>prospecting.cold_outreach"
+    assert got["stage"]["practice"] == "closing"  # reads the deal's stage
+    assert got["label_wins"]["practice"] == "closing"  # labels always stand
+    sure = _rows(classify(acts, accs, opps, model, STAGE_STATUS, text_model=_SureTextModel(0.95)))
+    assert sure["stage"]["practice"] == "insight"
+    assert sure["label_wins"]["practice"] == "closing"
+    unsure = _rows(classify(acts, accs, opps, model, STAGE_STATUS,
+                            text_model=_SureTextModel(0.2)))
+    assert unsure["unmatched"]["method"] == "unmatched"  # below MODEL_MIN_CONFIDENCE

@@ -15,12 +15,13 @@ import pytest
 from wholejob.demo.text import load_phrases
 from wholejob.evaluation import evaluate_eval_set, load_eval_set
 from wholejob.jobmodel import load_job_model
-from wholejob.textmodel import trainable_practices
+from wholejob.textmodel import packaged_training_phrases, trainable_practices
 
-# The target for overall accuracy, and what the pipeline reaches today.
+# The target for overall accuracy, and what the pipeline reaches today
+# (88.9%, lowest practice 70.8%; see docs/classification.md).
 TARGET_OVERALL = 0.90
-FLOOR_OVERALL = 0.75
-FLOOR_PER_PRACTICE = 0.40
+FLOOR_OVERALL = 0.87
+FLOOR_PER_PRACTICE = 0.60
 
 
 def _norm(text: str) -> str:
@@ -47,6 +48,7 @@ def test_eval_set_is_balanced_and_covers_every_practice_with_time():
 def test_eval_set_shares_no_phrase_with_training_or_demo_phrases():
     model = load_job_model()
     training = {_norm(ex) for p in model.practices.values() for ex in p.examples}
+    training |= {_norm(ph) for phrases in packaged_training_phrases().values() for ph in phrases}
     raw = load_phrases().raw["practices"]
     # Demo subject heads of one or two words ("Lunch", "Thank you") are too generic
     # to count as copies; longer heads and every body sentence do.
@@ -71,10 +73,12 @@ def test_accuracy_floor_overall_and_per_practice(result):
     low = {p: v["accuracy"] for p, v in result["per_practice"].items()
            if v["accuracy"] < FLOOR_PER_PRACTICE}
     assert not low, f"practices below {FLOOR_PER_PRACTICE:.0%}: {low}"
-    assert set(result["by_method"]) <= {"rule", "model"}
+    assert set(result["by_method"]) <= {"rule", "model", "unmatched"}
+    # The model abstains only on text it barely knows (MODEL_MIN_CONFIDENCE).
+    assert result["by_method"].get("unmatched", {"n": 0})["n"] <= 0.02 * result["n"]
 
 
-@pytest.mark.xfail(strict=True, reason="target not reached yet: rules misfire on held-out "
-                   "text and the packaged phrases are few; see docs/classification.md")
+@pytest.mark.xfail(strict=True, reason="target not reached yet (88.9%): the text model "
+                   "decides about 40% of the set at about 80%; see docs/classification.md")
 def test_accuracy_reaches_the_target(result):
     assert result["accuracy"] >= TARGET_OVERALL

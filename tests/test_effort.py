@@ -42,7 +42,8 @@ def test_hours_are_summed_per_rep_and_practice(ws):
     # 60 minutes + an email without duration = 1.0 h, but two activities
     assert r1["closing"] == pytest.approx(1.0)
     assert effort.activities["r1"]["closing"] == 2
-    # 'zzqx' matches no rule and has no label
+    # 'zzqx' matches no rule, has no label, and the text model abstains: it knows
+    # too little of the text to be MODEL_MIN_CONFIDENCE sure
     assert r1[UNCLASSIFIED] == pytest.approx(0.25)
     # recorded but none: zero, not unknown
     assert r1["referrals"] == 0.0
@@ -75,3 +76,16 @@ def test_no_activities_at_all_is_reported(tmp_path):
     assert effort.weeks is None
     assert "effort is unknown" in effort.notes[0]
     ws.close()
+
+
+def test_the_text_model_decides_what_no_rule_recognises(ws):
+    ws.raw.execute(
+        """INSERT INTO activities (activity_id, rep_id, type, started_at, duration_minutes,
+                                   subject) VALUES
+        ('x6', 'r1', 'task', TIMESTAMP '2025-01-08 09:00', 90,
+         'dialled thirty numbers this morning')"""
+    )
+    effort = effort_hours(ws)
+    # no rule knows "dialled"; the model reads it as prospecting
+    assert effort.hours["r1"]["prospecting"] == pytest.approx(1.25 + 1.5)
+    assert effort.hours["r1"][UNCLASSIFIED] == pytest.approx(0.25)

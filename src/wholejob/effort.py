@@ -1,8 +1,10 @@
 """Effort: hours and activity counts per rep and practice, from classified activities.
 
 Hours are the sum of ``duration_minutes / 60`` over a rep's activities classified
-into a practice (see ``docs/job-model.md`` for how classification decides).
-Activities that no label or rule recognises are counted under ``unclassified``;
+into a practice: labels, then rules, then the text model (see
+``docs/classification.md``). Activities that nothing recognises (no label, no
+rule, and the text model below its confidence floor) are counted under
+``unclassified``;
 activities without a duration add to the count but not to the hours. A rep with
 no activities at all has *unknown* effort (``None``), never zero: the data
 cannot say how that rep spends time.
@@ -16,8 +18,9 @@ from typing import Any
 
 import ibis
 
-from wholejob.classification import classify
+from wholejob.classification import TextClassifier
 from wholejob.jobmodel import JobModel, load_job_model
+from wholejob.practice_assignment import classify_workspace
 from wholejob.workspace import Workspace
 
 __all__ = ["UNCLASSIFIED", "EffortTable", "classified_activities", "effort_hours"]
@@ -68,19 +71,23 @@ class EffortTable:
         }
 
 
-def classified_activities(ws: Workspace, model: JobModel | None = None) -> ibis.Table:
-    """Return the workspace's activities joined with their practice, confidence and method."""
+def classified_activities(
+    ws: Workspace,
+    model: JobModel | None = None,
+    *,
+    tags: bool = False,
+    text_model: TextClassifier | None = None,
+) -> ibis.Table:
+    """Return the workspace's activities joined with their practice, confidence and method.
+
+    The production classification: labels, rules, then the workspace's text
+    model (:func:`wholejob.practice_assignment.classify_workspace`), in one pass.
+    With ``tags``, each row also carries ``tag_<practice>`` for the
+    account-attribute practices, from the same pass.
+    """
     model = model or load_job_model(ws.config, source=str(ws.config_path))
     acts = ws.table("activities")
-    cls = classify(
-        acts,
-        ws.table("accounts"),
-        ws.table("opportunities"),
-        model,
-        ws.config.stage_status(),
-        history=ws.table("opportunity_history"),
-        icp=ws.config.icp,
-    )
+    cls = classify_workspace(ws, model, text_model=text_model, tags=tags)
     cls = cls.rename(practice_="practice")
     joined = acts.drop("practice").inner_join(cls, "activity_id")
     return joined.rename(practice="practice_")

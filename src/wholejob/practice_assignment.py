@@ -4,8 +4,11 @@ Every activity gets one practice (or ``other``) with a confidence and the method
 that decided it: ``label`` (the activity's own ``practice`` column), ``rule``
 (the first job-model rule that matches, see :mod:`wholejob.classification`) or
 ``model`` (the text model of :mod:`wholejob.textmodel`, for what no rule
-recognises). The result stays an engine table, so measures downstream keep
-running where the data is.
+recognises and where it confidently overrules a soft rule; see
+:func:`wholejob.classification.arbitrate`). A row the model is unsure of stays
+``unmatched``. The result stays an engine table, so measures downstream keep
+running where the data is; effort and every measure read it through
+:func:`wholejob.effort.classified_activities`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,24 @@ from typing import Any
 
 import ibis
 
-from wholejob.classification import TextClassifier, classify_rules, explain_rules, fill_unmatched
+from wholejob.classification import (
+    MODEL_MIN_CONFIDENCE,
+    MODEL_OVERRIDE_CONFIDENCE,
+    MODEL_OVERRIDE_STRUCTURAL,
+    TextClassifier,
+    arbitrate,
+    classify_rules,
+    explain_rules,
+    soft_rules,
+)
 from wholejob.errors import WholejobError
 from wholejob.jobmodel import JobModel, load_job_model
-from wholejob.textmodel import TextModel, activity_text, workspace_text_model
+from wholejob.textmodel import (
+    KNOWN_SHARE_FULL,
+    TextModel,
+    activity_text,
+    workspace_text_model,
+)
 from wholejob.workspace import Workspace
 
 __all__ = ["METHODS", "classify_workspace", "explain_activity"]
@@ -30,7 +47,9 @@ def _model(ws: Workspace, model: JobModel | None) -> JobModel:
     return model or load_job_model(ws.config, source=str(ws.config_path))
 
 
-def _rules(ws: Workspace, activities: ibis.Table, model: JobModel) -> ibis.Table:
+def _rules(
+    ws: Workspace, activities: ibis.Table, model: JobModel, *, tags: bool = False
+) -> ibis.Table:
     return classify_rules(
         activities,
         ws.table("accounts"),
@@ -39,6 +58,7 @@ def _rules(ws: Workspace, activities: ibis.Table, model: JobModel) -> ibis.Table
         ws.config.stage_status(),
         history=ws.table("opportunity_history"),
         icp=ws.config.icp,
+        tags=tags,
     )
 
 
@@ -49,28 +69,33 @@ def classify_workspace(
     text_model: TextClassifier | None = None,
     rep_id: str | None = None,
     use_text_model: bool = True,
+    tags: bool = False,
 ) -> ibis.Table:
     """Return each activity's practice, confidence, method and rule as an engine table.
 
     Columns: ``activity_id``, ``practice``, ``confidence``, ``method`` (label |
-    rule | model, or unmatched with ``use_text_model=False``) and ``rule``
-    (``practice.rule_id``, ``label`` or ``model``). ``text_model`` defaults to
-    the workspace's own (:func:`~wholejob.textmodel.workspace_text_model`);
-    ``rep_id`` limits the result to one rep's activities. The rule results are
-    materialised once in a temporary table, so the rules' regexes run once
-    however often the result is queried on this connection.
+    rule | model | unmatched) and ``rule`` (``practice.rule_id``, ``label``,
+    ``model`` or ``model>practice.rule_id`` where the model overruled a soft
+    rule); with ``tags``, also ``tag_<practice>`` per account-attribute practice
+    (from the same pass). ``text_model`` defaults to the workspace's own
+    (:func:`~wholejob.textmodel.workspace_text_model`); ``use_text_model=False``
+    gives the rules alone. ``rep_id`` limits the result to one rep's
+    activities. The rule pass and the final answer are each materialised once in
+    a temporary table, so the rules' regexes and the model run once however
+    often the result is queried on this connection.
     """
     model = _model(ws, model)
     acts = ws.table("activities")
     if rep_id is not None:
         acts = acts.filter(acts.rep_id == rep_id)
-    rules = _rules(ws, acts, model)
+    rules = _rules(ws, acts, model, tags=tags)
     rules = ws.con.create_table(f"_wj_rules_{uuid.uuid4().hex[:12]}", rules, temp=True)
     if not use_text_model:
         return rules
     if text_model is None:
         text_model = workspace_text_model(ws, model)
-    return fill_unmatched(rules, acts, text_model)
+    out = arbitrate(rules, acts, text_model, soft=soft_rules(model))
+    return ws.con.create_table(f"_wj_cls_{uuid.uuid4().hex[:12]}", out, temp=True)
 
 
 def explain_activity(
@@ -113,7 +138,14 @@ def explain_activity(
                 for i in order],
         "evidence": [{"ngram": g, "weight": w} for g, w in clf.top_features(text, best)],
     }
-    if out["method"] == "unmatched":
-        out.update(practice=best, confidence=round(float(proba[order[0]]), 4),
-                   method="model", rule="model")
+    # The same cap the batched prediction applies to text the model barely knows.
+    conf = min(float(proba[order[0]]), float(clf.known_share([text])[0]) / KNOWN_SHARE_FULL)
+    if out["method"] == "unmatched" and conf >= MODEL_MIN_CONFIDENCE:
+        out.update(practice=best, confidence=round(conf, 4), method="model", rule="model")
+    elif out["method"] == "rule" and best != out["practice"] and conf >= (
+        MODEL_OVERRIDE_CONFIDENCE if out["rule"] in soft_rules(model)
+        else MODEL_OVERRIDE_STRUCTURAL
+    ):
+        out.update(practice=best, confidence=round(conf, 4), method="model",
+                   rule=f"model>{out['rule']}")
     return out

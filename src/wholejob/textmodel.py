@@ -1,12 +1,14 @@
 """The text model: a statistical classifier that predicts a practice from activity text.
 
-Rules decide what they recognise; this model decides what they leave open (see
-:func:`wholejob.classification.fill_unmatched`). It is a linear model over TF-IDF
-word 1-2-grams and character 2-5-grams (within word boundaries, so typos and
-abbreviations such as "negoitation" or "disco" still share most features with
-the spelled-out word). It is trained on the job model's labelled example phrases
-plus a capped, stratified sample of the workspace's explicitly labelled
-activities, with a fixed ``random_state``, so the same data gives the same model.
+Rules decide first; this model decides what they leave open and overrules the
+rules it confidently doubts (see :func:`wholejob.classification.arbitrate`). It
+is a linear model over TF-IDF word 1-2-grams and character 2-5-grams (within
+word boundaries, so typos and abbreviations such as "negoitation" or "disco"
+still share most features with the spelled-out word). It is trained on the job
+model's labelled example phrases, the packaged training phrases
+(``data/training_phrases.toml``) and a capped, stratified sample of the
+workspace's explicitly labelled activities, with a fixed ``random_state``, so
+the same data gives the same model.
 Nothing is downloaded.
 
 Confidences are calibrated by temperature scaling: the softmax of the decision
@@ -27,9 +29,13 @@ import json
 import logging
 import os
 import tempfile
+import tomllib
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,12 +62,14 @@ if TYPE_CHECKING:
     from wholejob.workspace import Workspace
 
 __all__ = [
+    "KNOWN_SHARE_FULL",
     "MAX_LABELLED",
     "MAX_LABELLED_PER_PRACTICE",
     "MAX_TEXT_CHARS",
     "TextModel",
     "TextPracticeClassifier",
     "activity_text",
+    "packaged_training_phrases",
     "record_batches",
     "train_text_model",
     "trainable_practices",
@@ -79,9 +87,17 @@ MAX_TEXT_CHARS = 1000
 # per practice, so training time and memory stay bounded on any workspace.
 MAX_LABELLED = 15_000
 MAX_LABELLED_PER_PRACTICE = 1_000
+# A prediction keeps its calibrated confidence when at least this share of the
+# text's character n-grams was seen in training; below it, the confidence is
+# capped at share / KNOWN_SHARE_FULL, so gibberish falls under the abstention floor.
+KNOWN_SHARE_FULL = 0.6
 # Rows pulled from the engine per batch when predicting.
 BATCH_ROWS = 100_000
 CACHE_DIR = "cache"
+# Fitted models kept in memory per process, keyed like the disk cache, so the
+# many scorecards of one process (tests, the web app) train each model once.
+_MEMORY: OrderedDict[str, TextPracticeClassifier] = OrderedDict()
+_MEMORY_SIZE = 4
 
 
 class _Head:
@@ -190,6 +206,37 @@ class TextPracticeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         proba: FloatArray = softmax(self.decision_function(texts) / self.temperature_, axis=1)
         return proba
 
+    def known_share(self, texts: Sequence[str]) -> FloatArray:
+        """Return the share of each text's character n-grams seen in training (0 to 1).
+
+        Temperature scaling is calibrated on phrases like the training data; a
+        text made of n-grams the model never saw ("zzqx") still gets a confident
+        softmax from the intercepts alone. This share says how much of the text
+        the model actually read, so callers can discount or refuse such answers.
+        """
+        char = self.vectorizer_.transformer_list[1][1]
+        return self._known_share(texts, char.transform(list(texts)))
+
+    def _known_share(self, texts: Sequence[str], char_x: Any) -> FloatArray:
+        known = np.diff(char_x.tocsr().indptr).astype(np.float64)
+        lo, hi = self.char_ngram_range
+        head = _Head(self.char_max_chars)
+        total = np.array([
+            sum(max(len(w) + 2 - n + 1, 1) for w in head(t).split() for n in range(lo, hi + 1))
+            for t in texts
+        ], dtype=np.float64)
+        share: FloatArray = np.where(total > 0, np.minimum(known / np.maximum(total, 1), 1.0),
+                                     0.0)
+        return share
+
+    def predict_proba_known(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """Return :meth:`predict_proba` and :meth:`known_share` from one feature extraction."""
+        x = self.vectorizer_.transform(list(texts)).tocsr()
+        n_word = len(self.vectorizer_.transformer_list[0][1].vocabulary_)
+        scores: FloatArray = self.estimator_.decision_function(x)
+        proba: FloatArray = softmax(scores / self.temperature_, axis=1)
+        return proba, self._known_share(texts, x[:, n_word:])
+
     def predict(self, texts: Sequence[str]) -> npt.NDArray[Any]:
         """Return the most likely practice of each text."""
         return np.asarray(self.classes_[self.decision_function(texts).argmax(axis=1)])
@@ -248,9 +295,12 @@ class TextModel:
             # distinct text once and fan the answers back out.
             enc = pc.dictionary_encode(batch.column("_text"))
             distinct = enc.dictionary.to_pylist()
-            proba = self.classifier.predict_proba(distinct)
+            proba, known = self.classifier.predict_proba_known(distinct)
             best = proba.argmax(axis=1)
             conf = proba[np.arange(len(best)), best]
+            # A text the model barely knows gets a confidence no higher than the
+            # share of it the model read (see known_share).
+            conf = np.minimum(conf, known / KNOWN_SHARE_FULL)
             idx = enc.indices
             parts.append(pa.table({
                 "activity_id": batch.column("activity_id"),
@@ -266,6 +316,21 @@ class TextModel:
     def predict(self, activities: ibis.Table) -> ibis.Table:
         """Return the predictions as an engine table: activity_id, practice, confidence."""
         return ibis.memtable(self.predict_arrow(activities))
+
+
+@cache
+def packaged_training_phrases() -> dict[str, tuple[str, ...]]:
+    """Return the packaged training phrases per practice (``data/training_phrases.toml``).
+
+    Written apart from the job model's examples, the demo's phrase pools and the
+    evaluation set, in the many ways reps type CRM entries; they widen what the
+    text model has seen beyond the two dozen examples of each practice.
+    """
+    text = resources.files("wholejob").joinpath("data", "training_phrases.toml").read_text(
+        encoding="utf-8"
+    )
+    raw = tomllib.loads(text)["practices"]
+    return {pid: tuple(v["phrases"]) for pid, v in raw.items()}
 
 
 def trainable_practices(model: JobModel) -> list[str]:
@@ -297,15 +362,18 @@ def training_data(
     per_practice: int = MAX_LABELLED_PER_PRACTICE,
     total: int = MAX_LABELLED,
 ) -> tuple[list[str], list[str]]:
-    """Return the training texts and labels: job-model example phrases plus workspace labels.
+    """Return the training texts and labels: job-model examples, packaged phrases, labels.
 
-    Workspace activities whose ``practice`` names a trainable practice are
+    The packaged training phrases count for practices whose id the model
+    keeps. Workspace activities whose ``practice`` names a trainable practice are
     sampled (distinct texts, at most ``per_practice`` each and ``total`` in all,
     picked by a hash of the text so the sample is the same every run). The
     result is sorted, so the same data always trains the same model.
     """
     practices = trainable_practices(model)
     pairs = {(ex, pid) for pid in practices for ex in model.practices[pid].examples}
+    extra = packaged_training_phrases()
+    pairs.update((ph, pid) for pid in practices for ph in extra.get(pid, ()))
     if ws is not None:
         texts, labels = _workspace_examples(ws, practices, per_practice=per_practice,
                                             total=total)
@@ -354,23 +422,30 @@ def train_text_model(
 ) -> TextPracticeClassifier:
     """Train the text classifier on the job model's phrases and the workspace's labels.
 
-    With a workspace and ``cache``, the fitted model is stored in the workspace's
-    ``cache/`` folder under a hash of its training data and parameters, and
-    reused while neither changes (the cache is the user's own file; only the
-    newest model is kept).
+    With ``cache``, the fitted model is kept in memory for the process and, with
+    a workspace, stored in the workspace's ``cache/`` folder, under a hash of its
+    training data and parameters, and reused while neither changes (the cache is
+    the user's own file; only the newest model is kept). A model from the cache
+    is shared: do not refit it.
     """
     clf = classifier if classifier is not None else TextPracticeClassifier()
     texts, labels = training_data(ws, model)
-    if ws is None or not cache:
+    if not cache:
         return clf.fit(texts, labels)
-    path = ws.path / CACHE_DIR / f"text-model-{_cache_key(texts, labels, clf)}.joblib"
-    if path.is_file():
+    key = _cache_key(texts, labels, clf)
+    path = ws.path / CACHE_DIR / f"text-model-{key}.joblib" if ws is not None else None
+    cached = _MEMORY.get(key)
+    if cached is None and path is not None and path.is_file():
         cached = _load_cached(path)
-        if cached is not None:
-            return cached
-    clf.fit(texts, labels)
-    _store_cached(path, clf)
-    return clf
+    if cached is None:
+        cached = clf.fit(texts, labels)
+    if path is not None and not path.is_file():
+        _store_cached(path, cached)
+    _MEMORY[key] = cached
+    _MEMORY.move_to_end(key)
+    while len(_MEMORY) > _MEMORY_SIZE:
+        _MEMORY.popitem(last=False)
+    return cached
 
 
 def workspace_text_model(ws: Workspace | None, model: JobModel) -> TextModel:

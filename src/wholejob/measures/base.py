@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-from wholejob.classification import _icp_fit, tag_account_practices
+from wholejob.classification import _icp_fit
 from wholejob.config import WorkspaceConfig
 from wholejob.effort import UNCLASSIFIED, classified_activities
 from wholejob.jobmodel import OTHER, JobModel
@@ -112,13 +112,9 @@ def _status(opps: ibis.Table, config: WorkspaceConfig) -> ir.StringValue:
 def _activities(
     ws: Workspace, model: JobModel, period: Period, rep_ids: list[str] | None
 ) -> ibis.Table:
-    acts = classified_activities(ws, model)
-    tags = tag_account_practices(
-        ws.table("activities"), ws.table("accounts"), ws.table("opportunities"), model,
-        ws.config.stage_status(), history=ws.table("opportunity_history"), icp=ws.config.icp,
-    )
-    tags = tags.rename({f"_tag_{p}": p for p in model.account_ids})
-    a = acts.inner_join(tags, "activity_id")
+    # One classification pass gives practice and account tags together.
+    a = classified_activities(ws, model, tags=True)
+    a = a.rename({f"_tag_{p}": f"tag_{p}" for p in model.account_ids})
     day = a.started_at.date()
     a = a.filter(day <= period.until)
     if rep_ids is not None:
