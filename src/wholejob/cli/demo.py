@@ -22,10 +22,12 @@ from wholejob.cli.app import (
     err_console,
     handle_errors,
 )
+from wholejob.cli.diagnose import print_findings
 from wholejob.effort import UNCLASSIFIED, EffortTable
 from wholejob.errors import WorkspaceError
 
 MAX_COLUMNS = 12
+TOP_FINDINGS = 5
 NOT_TIME = "\u2013"  # an en dash: a practice that is a quality of time, not time of its own
 
 
@@ -47,12 +49,19 @@ def demo(
         bool, typer.Option("--replace", help="Wipe an existing workspace that already holds data.")
     ] = False,
     format: FormatOption = Format.table,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the dashboard on 127.0.0.1:8000 "
+                           "with a demo account for each role.")
+    ] = False,
 ) -> None:
-    """Make a realistic demo team, import it, and print hours per practice per rep."""
+    """Make a realistic demo team, import it, and show its balance and top findings."""
+    from wholejob.balance import with_balance
     from wholejob.demo import generate_demo
     from wholejob.effort import effort_hours
+    from wholejob.findings import diagnose
     from wholejob.importing.importer import import_paths
     from wholejob.jobmodel import load_job_model
+    from wholejob.measures import build_scorecard
     from wholejob.workspace import DATABASE_FILE, init_workspace
 
     _refuse_to_overwrite(workspace, replace, DATABASE_FILE)
@@ -78,22 +87,55 @@ def demo(
         model = load_job_model(ws.config, source=str(ws.config_path))
         hours = effort_hours(ws, model=model)
         quality = model.quality_ids
+        scorecard = with_balance(build_scorecard(ws, model=model), model)
+        findings = diagnose(scorecard, model)
+    balance = {r.rep_id: r.balance_index for r in scorecard.reps}
     if format is Format.json:
         print(json.dumps({
             "workspace": str(ws.path),
             "import": summary.to_json(),
             "profiles": result.profiles,
             "hours": hours.to_json(),
+            "balance": balance,
+            "findings": [f.to_json() for f in findings],
         }, indent=2, default=str))
         return
-    _print_hours(hours, result.profiles, quality)
+    _print_hours(hours, result.profiles, quality, balance)
+    if findings:
+        console.print()
+        print_findings(findings[:TOP_FINDINGS], scorecard, len(findings))
     console.print(
         f"\nImported {sum(e['read'] for e in summary.to_json()['entities'].values()):,} rows "
         f"into [bold]{ws.path}[/] ({len(result.profiles)} reps, {weeks} weeks, seed {seed})."
     )
-    console.print("Next: [bold]wholejob status[/] to see the tables, "
-                  "[bold]wholejob practices[/] for the job model, "
-                  f"or look at the generated files in {data_dir}.")
+    first = next((r["rep_id"] for r in hours.reps if r["rep_id"] in result.profiles), "R00001")
+    console.print(
+        "Next: [bold]wholejob report[/] (team heatmap; [bold]--format html --out report.html[/]), "
+        f"[bold]wholejob diagnose[/], [bold]wholejob forecast --rep {first}[/], "
+        f"[bold]wholejob plan --rep {first}[/]; the generated files are in {data_dir}."
+    )
+    if serve:
+        _serve(ws.path)
+
+
+def _serve(path: Path) -> None:
+    """Create a demo account per role, print them, and serve the dashboard."""
+    from wholejob.web.server import demo_accounts, run_server
+    from wholejob.workspace import open_workspace
+
+    with open_workspace(path) as ws:
+        accounts = demo_accounts(ws)
+    console.print("\nDemo accounts (sign in at http://127.0.0.1:8000/signin):")
+    for a in accounts:
+        secret = a["password"] or "(unchanged; `wholejob users set-password` to reset)"
+        rep = f", rep {a['rep_id']}" if a["rep_id"] else ""
+        console.print(f"  {a['role']:<8} {a['username']:<14} password {secret}{rep}",
+                      highlight=False)
+    run_server(path, announce=lambda text: console.print(text, highlight=False))
+
+
+def _index(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0f}"
 
 
 def _refuse_to_overwrite(workspace: Path, replace: bool, database_file: str) -> None:
@@ -116,7 +158,12 @@ def _progress() -> Progress:
     )
 
 
-def _print_hours(effort: EffortTable, profiles: dict[str, str], quality: list[str]) -> None:
+def _print_hours(
+    effort: EffortTable,
+    profiles: dict[str, str],
+    quality: list[str],
+    balance: dict[str, float | None],
+) -> None:
     sellers = [r for r in effort.reps if r["role"] != "manager"]
     shown = sellers[:MAX_COLUMNS]
     weeks = f"{effort.weeks:.0f}" if effort.weeks else "?"
@@ -140,6 +187,12 @@ def _print_hours(effort: EffortTable, profiles: dict[str, str], quality: list[st
                 cells.append("?" if value is None else f"{value:.1f}")
         style = "dim" if practice in ("other", UNCLASSIFIED, *quality) else None
         table.add_row(practice, *cells, style=style)
+    table.add_section()
+    table.add_row(
+        "balance index (0-100)",
+        *[_index(balance.get(rep["rep_id"])) for rep in shown],
+        style="bold",
+    )
     # Piped output defaults to 80 columns; widen rather than truncate the numbers.
     needed = 24 + 6 * len(shown)
     out = console if console.is_terminal else Console(width=max(console.width, needed))

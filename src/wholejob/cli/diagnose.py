@@ -87,10 +87,11 @@ def diagnose(
         }
         print(json.dumps(out, indent=2, default=str))
         return
-    _print(findings[:limit] if limit else findings, scorecard, len(findings))
+    print_findings(findings[:limit] if limit else findings, scorecard, len(findings))
 
 
-def _print(findings: list[Finding], scorecard: Scorecard, total: int) -> None:
+def print_findings(findings: list[Finding], scorecard: Scorecard, total: int) -> None:
+    """Print findings as a table, worst first, with each rep's balance index."""
     names = {r.rep_id: r.name for r in scorecard.reps}
     balance = {r.rep_id: r.balance_index for r in scorecard.reps}
     period = (f"{scorecard.since} to {scorecard.until}" if scorecard.since and scorecard.until
