@@ -18,7 +18,7 @@ from wholejob.jobmodel import load_job_model
 from wholejob.textmodel import packaged_training_phrases, trainable_practices
 
 # The target for overall accuracy, and what the pipeline reaches today
-# (88.9%, lowest practice 70.8%; see docs/classification.md).
+# (92.8%, lowest practice 75.0%; see docs/classification.md).
 TARGET_OVERALL = 0.90
 FLOOR_OVERALL = 0.87
 FLOOR_PER_PRACTICE = 0.60
@@ -78,7 +78,5 @@ def test_accuracy_floor_overall_and_per_practice(result):
     assert result["by_method"].get("unmatched", {"n": 0})["n"] <= 0.02 * result["n"]
 
 
-@pytest.mark.xfail(strict=True, reason="target not reached yet (88.9%): the text model "
-                   "decides about 40% of the set at about 80%; see docs/classification.md")
 def test_accuracy_reaches_the_target(result):
     assert result["accuracy"] >= TARGET_OVERALL
