@@ -144,7 +144,12 @@ def test_classify_workspace_gives_every_activity_a_practice_and_method(ws, model
     assert rows["l0"]["method"] == "label" and rows["l0"]["confidence"] == 1.0
     assert rows["u2"]["method"] == "rule" and rows["u2"]["practice"] == "prospecting"
     assert rows["u1"]["method"] == "model" and rows["u1"]["practice"] == "marketing_alignment"
-    assert all(r["practice"] is not None and 0 < r["confidence"] <= 1 for r in rows.values())
+    # Gibberish ('qqq') may abstain: the model answers only when it recognises enough text.
+    for r in rows.values():
+        if r["method"] == "unmatched":
+            assert r["practice"] is None and r["activity_id"] == "u3"
+        else:
+            assert r["practice"] is not None and 0 < r["confidence"] <= 1
     only_rules = classify_workspace(ws, model, use_text_model=False).to_pyarrow().to_pylist()
     assert {r["method"] for r in only_rules} == {"label", "rule", "unmatched"}
 
