@@ -8,12 +8,15 @@ with the error's ``exit_code``.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
     "ConfigError",
     "ForecastDataError",
     "ImportFailed",
     "JobModelError",
     "MappingError",
+    "NotVisible",
     "SchemaVersionError",
+    "UserError",
     "WholejobError",
     "WorkspaceError",
     "WorkspaceLockedError",
@@ -52,6 +55,18 @@ class MappingError(WholejobError):
 
 class ImportFailed(WholejobError):
     """An import was refused or failed; nothing in the workspace changed."""
+
+
+class UserError(WholejobError):
+    """A user account operation is invalid (unknown user, bad role, weak password...)."""
+
+
+class AccessDenied(WholejobError):
+    """The signed-in user's role does not allow this."""
+
+
+class NotVisible(AccessDenied):
+    """The record does not exist or the user may not see it (the two are not told apart)."""
 
 
 class ForecastDataError(WholejobError):

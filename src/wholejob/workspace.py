@@ -58,10 +58,27 @@ def _create_entity_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _create_auth_tables(con: duckdb.DuckDBPyConnection) -> None:
+    # Accounts of the web dashboard and API (wholejob.access). No foreign keys:
+    # DuckDB checks them eagerly, and removing a user removes its tokens in code.
+    con.execute(
+        "CREATE TABLE users (username VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
+        "rep_id VARCHAR, password_hash VARCHAR NOT NULL, created_at TIMESTAMP, "
+        "password_changed_at TIMESTAMP)"
+    )
+    con.execute(
+        "CREATE TABLE api_tokens (token_id VARCHAR PRIMARY KEY, username VARCHAR NOT NULL, "
+        "token_hash VARCHAR NOT NULL, name VARCHAR, created_at TIMESTAMP, "
+        "last_used_at TIMESTAMP)"
+    )
+    con.execute("CREATE TABLE auth_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+
+
 # Forward migrations: MIGRATIONS[i] takes a database from schema version i to i + 1.
 # Append to this list; never edit a migration that has shipped.
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _create_entity_tables,
+    _create_auth_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -109,6 +109,8 @@ from wholejob.cli import (  # noqa: E402, F401
     plan,
     practices,
     report,
+    serve,
     setup,
     skills,
+    users,
 )
