@@ -15,6 +15,7 @@ __all__ = [
     "JobModelError",
     "MappingError",
     "NotVisible",
+    "PlanError",
     "SchemaVersionError",
     "UserError",
     "WholejobError",
@@ -71,3 +72,7 @@ class NotVisible(AccessDenied):
 
 class ForecastDataError(WholejobError):
     """The workspace has no data the forecast can use for the chosen reps or date."""
+
+
+class PlanError(WholejobError):
+    """The plan cannot be made (no effort data, an infeasible problem)."""

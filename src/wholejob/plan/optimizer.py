@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from wholejob.errors import WholejobError
+from wholejob.errors import PlanError
 from wholejob.forecast import PipelineForecaster, current_allocation
 from wholejob.jobmodel import OTHER, JobModel, load_job_model
 from wholejob.plan.curves import PRIOR_WEIGHT, BookingsObjective, PracticeCurve, practice_curves
@@ -32,10 +32,6 @@ __all__ = ["AllocationOptimizer", "OptimumResult", "PlanError", "feasible_start"
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_WEEKLY_HOURS = 40.0  # the data contract's default for reps.weekly_hours
-
-
-class PlanError(WholejobError):
-    """The plan cannot be made (no effort data, an infeasible problem)."""
 
 
 @dataclass(frozen=True)
