@@ -39,11 +39,11 @@ from wholejob.importing.sources import (
 )
 from wholejob.importing.summary import Counts, FileSummary, ImportSummary
 from wholejob.importing.validation import Rules, unknown_references, validate
+from wholejob.jobmodel import load_job_model
 from wholejob.schema import ENTITIES, ENTITY_ORDER, Entity
 from wholejob.workspace import Workspace
 
 __all__ = [
-    "DEFAULT_PRACTICE_IDS",
     "ProgressCallback",
     "Route",
     "SourceMapping",
@@ -51,14 +51,6 @@ __all__ = [
     "import_paths",
     "practice_ids_for",
 ]
-
-# The design's 18 practice ids; used only when the job model cannot be loaded.
-DEFAULT_PRACTICE_IDS: tuple[str, ...] = (
-    "prospecting", "referrals", "icp_focus", "qualification", "customer_understanding",
-    "relationships", "insight", "buying_process", "value_creation", "sales_process",
-    "proposals", "closing", "new_logos", "account_growth", "social_selling",
-    "call_planning", "land_and_expand", "marketing_alignment",
-)
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (what is happening, steps done, total steps)."""
@@ -90,11 +82,7 @@ class SourceMapping(Protocol):
 
 
 def practice_ids_for(config: WorkspaceConfig) -> tuple[str, ...]:
-    """Return the practice ids of the workspace's job model (design defaults if absent)."""
-    try:
-        from wholejob.jobmodel import load_job_model
-    except ImportError:
-        return DEFAULT_PRACTICE_IDS
+    """Return the practice ids of the workspace's job model (with its overrides)."""
     return tuple(load_job_model(config).practice_ids)
 
 
