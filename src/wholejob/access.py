@@ -152,8 +152,8 @@ def _check_password(password: str) -> None:
 
 
 def _rep_exists(ws: Workspace, rep_id: str) -> bool:
-    rows = ws.raw.execute("SELECT count(*) FROM reps WHERE rep_id = ?", [rep_id]).fetchall()
-    return bool(rows[0][0])
+    reps = ws.table("reps")  # on the workspace's engine, which may not be DuckDB
+    return bool(reps.filter(reps.rep_id == rep_id).count().to_pyarrow().as_py())
 
 
 def has_users(ws: Workspace) -> bool:
@@ -334,8 +334,9 @@ def reporting_tree(managers: Mapping[str, str | None], root: str) -> set[str]:
 
 def visible_reps(ws: Workspace, user: User) -> set[str]:
     """Return the rep ids the user may see: own, own reporting tree, or all."""
-    rows = ws.raw.execute("SELECT rep_id, manager_id FROM reps").fetchall()
-    managers = {str(r[0]): (str(r[1]) if r[1] is not None else None) for r in rows}
+    rows = ws.table("reps").select("rep_id", "manager_id").to_pyarrow().to_pylist()
+    managers = {str(r["rep_id"]): (str(r["manager_id"]) if r["manager_id"] is not None
+                                   else None) for r in rows}
     if user.is_admin:
         return set(managers)
     if user.rep_id is None:

@@ -19,6 +19,7 @@ from wholejob.errors import ConfigError
 
 __all__ = [
     "DEFAULT_STAGES",
+    "EngineConfig",
     "IcpRules",
     "Stage",
     "WorkspaceConfig",
@@ -78,6 +79,47 @@ class IcpRules(_Strict):
     fit_tiers: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
 
 
+class EngineConfig(_Strict):
+    """Where the workspace's records live and where analysis runs.
+
+    ``url`` is ``duckdb`` (the workspace's own DuckDB file, the default),
+    ``spark://local[N]`` (Apache Spark in local mode with N cores, ``*`` for all)
+    or ``spark://HOST:PORT`` (a Spark standalone master). ``tables`` maps a
+    canonical entity to a SQL table reference that already exists in the engine
+    (``crm.activities_view``, or for DuckDB ``read_parquet('/data/acts/*.parquet')``):
+    such entities are read from there and never imported. ``options`` are passed
+    to the engine (Spark configuration keys such as ``spark.driver.memory``).
+    See docs/scaling.md.
+    """
+
+    url: str = "duckdb"
+    tables: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _known_url(cls, v: str) -> str:
+        from wholejob.engine import parse_engine_url
+
+        try:
+            parse_engine_url(v)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("tables")
+    @classmethod
+    def _known_entities(cls, v: dict[str, str]) -> dict[str, str]:
+        from wholejob.schema import ENTITY_ORDER
+
+        unknown = sorted(set(v) - set(ENTITY_ORDER))
+        if unknown:
+            raise ValueError(
+                f"unknown entity {', '.join(unknown)} (known: {', '.join(ENTITY_ORDER)})"
+            )
+        return v
+
+
 class WorkspaceConfig(_Strict):
     """The whole workspace configuration, validated."""
 
@@ -85,12 +127,18 @@ class WorkspaceConfig(_Strict):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday"] = "monday"
-    engine: str = "duckdb"
+    engine: EngineConfig = EngineConfig()
     stages: tuple[Stage, ...] = DEFAULT_STAGES
     icp: IcpRules = IcpRules()
     # Overrides of the packaged job model, keyed by practice id; validated by
     # wholejob.jobmodel when the model is loaded.
     practices: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine_url_alone(cls, v: Any) -> Any:
+        # `engine = "spark://local[2]"` is short for `[engine] url = ...`.
+        return {"url": v} if isinstance(v, str) else v
 
     @field_validator("timezone")
     @classmethod

@@ -13,7 +13,6 @@ running where the data is; effort and every measure read it through
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import ibis
@@ -89,13 +88,13 @@ def classify_workspace(
     if rep_id is not None:
         acts = acts.filter(acts.rep_id == rep_id)
     rules = _rules(ws, acts, model, tags=tags)
-    rules = ws.con.create_table(f"_wj_rules_{uuid.uuid4().hex[:12]}", rules, temp=True)
+    rules = rules.cache()
     if not use_text_model:
         return rules
     if text_model is None:
         text_model = workspace_text_model(ws, model)
     out = arbitrate(rules, acts, text_model, soft=soft_rules(model))
-    return ws.con.create_table(f"_wj_cls_{uuid.uuid4().hex[:12]}", out, temp=True)
+    return out.cache()
 
 
 def explain_activity(

@@ -2,7 +2,9 @@
 
 A :class:`Workspace` owns the connection to its database, applies forward schema
 migrations when it opens, and refuses a database written by a newer wholejob.
-Tables are exposed as Ibis expressions, Arrow tables or pandas frames.
+Tables are exposed as Ibis expressions, Arrow tables or pandas frames, on the
+workspace's engine (:mod:`wholejob.engine`): the DuckDB file itself by default,
+or Apache Spark.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import ibis
 
 from wholejob import __version__
 from wholejob.config import CONFIG_FILE, WorkspaceConfig, load_config, save_config
+from wholejob.engine import ENGINE_ENV, Engine, connect_engine
 from wholejob.errors import SchemaVersionError, WorkspaceError, WorkspaceLockedError
 from wholejob.schema import ENTITIES, ENTITY_ORDER
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from ibis.backends import BaseBackend
     from ibis.backends.duckdb import Backend as DuckDBBackend
 
 __all__ = [
@@ -86,11 +90,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class Workspace:
     """An open workspace folder: configuration plus the database of imported records."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False,
+                 engine: str | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self._config: WorkspaceConfig | None = None
-        self._con: DuckDBBackend | None = None
+        self._meta: DuckDBBackend | None = None
+        self._engine: Engine | None = None
+        self._engine_url = engine
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
@@ -129,16 +136,41 @@ class Workspace:
         self._config = config
 
     @property
-    def con(self) -> DuckDBBackend:
-        """The Ibis DuckDB backend of this workspace, opened and migrated on first use."""
-        if self._con is None:
-            self._con = self._connect()
-        return self._con
+    def engine_url(self) -> str:
+        """The engine URL in force: ``engine=``, else ``$WHOLEJOB_ENGINE``, else the config's."""
+        return self._engine_url or os.environ.get(ENGINE_ENV) or self.config.engine.url
+
+    @property
+    def engine(self) -> Engine:
+        """The engine holding the entity tables, connected on first use."""
+        if self._engine is None:
+            cfg = self.config.engine
+            self._engine = connect_engine(
+                self.engine_url, root=self.path, duckdb_con=self.meta,
+                tables=cfg.tables, options=cfg.options,
+            )
+        return self._engine
+
+    @property
+    def con(self) -> BaseBackend:
+        """The Ibis backend analysis runs on (the engine's)."""
+        return self.engine.con
+
+    @property
+    def meta(self) -> DuckDBBackend:
+        """The Ibis backend of the workspace's DuckDB file, opened and migrated on first use.
+
+        It holds users, tokens and the import log on every engine, and the entity
+        tables when the engine is DuckDB.
+        """
+        if self._meta is None:
+            self._meta = self._connect()
+        return self._meta
 
     @property
     def raw(self) -> duckdb.DuckDBPyConnection:
         """The underlying DuckDB connection, for the storage layer."""
-        return self.con.con  # type: ignore[no-any-return]
+        return self.meta.con  # type: ignore[no-any-return]
 
     def _connect(self) -> DuckDBBackend:
         if not self.database_path.exists():
@@ -161,10 +193,13 @@ class Workspace:
         return con
 
     def close(self) -> None:
-        """Close the database connection (it reopens on next use)."""
-        if self._con is not None:
-            self._con.disconnect()
-            self._con = None
+        """Close the engine and the database connection (they reopen on next use)."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        if self._meta is not None:
+            self._meta.disconnect()
+            self._meta = None
 
     @property
     def schema_version(self) -> int:
@@ -173,10 +208,12 @@ class Workspace:
 
     def table(self, name: str) -> ibis.Table:
         """Return an entity table as an Ibis expression."""
-        if name not in ENTITIES and name != IMPORT_LOG_TABLE:
+        if name == IMPORT_LOG_TABLE:
+            return self.meta.table(name)
+        if name not in ENTITIES:
             known = ", ".join(ENTITY_ORDER)
             raise WorkspaceError(f"unknown table {name!r} (known: {known})")
-        return self.con.table(name)
+        return self.engine.table(name)
 
     def to_arrow(self, name: str) -> pa.Table:
         """Return an entity table as a PyArrow table."""
@@ -279,18 +316,19 @@ def init_workspace(path: Path | str, config: WorkspaceConfig | None = None) -> W
     else:
         _ = ws.config  # validate the existing file now, not later
     duckdb.connect(str(ws.database_path)).close()
-    _ = ws.con  # runs the migrations
+    _ = ws.meta  # runs the migrations
     return ws
 
 
-def open_workspace(path: Path | str | None = None, *, read_only: bool = False) -> Workspace:
+def open_workspace(path: Path | str | None = None, *, read_only: bool = False,
+                   engine: str | None = None) -> Workspace:
     """Open an existing workspace (default: ``$WHOLEJOB_WORKSPACE`` or ``./wholejob-workspace``)."""
     p = Path(path) if path is not None else default_workspace_path()
     if not p.is_dir():
         raise WorkspaceError(
             f"no workspace at {p}; run `wholejob init {p}` or `wholejob demo` to create one"
         )
-    ws = Workspace(p, read_only=read_only)
+    ws = Workspace(p, read_only=read_only, engine=engine)
     _ = ws.config
-    _ = ws.con
+    _ = ws.meta
     return ws

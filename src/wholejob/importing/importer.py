@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 from wholejob.config import WorkspaceConfig
 from wholejob.errors import ImportFailed, WholejobError
 from wholejob.importing import store
+from wholejob.importing.sinks import Sink, sink_for
 from wholejob.importing.sources import (
     SourceRead,
     drop_source_tables,
@@ -168,7 +169,7 @@ def import_paths(
     """
     files = find_sources(paths)
     ids = tuple(practice_ids) if practice_ids is not None else practice_ids_for(ws.config)
-    rules = Rules.from_config(ws.config, ids)
+    rules = Rules.from_config(ws.config, ids, engine=ws.engine.kind)
     started = datetime.now()
     rejects = Path(rejects_path) if rejects_path is not None else _default_rejects_path(ws, started)
     run = _Run(ws, files, mapping, rules, rejects, progress)
@@ -207,6 +208,7 @@ class _Run:
         self.reads: list[SourceRead] = []
         self.steps = len(self.files) + len(ENTITY_ORDER) + 1
         self.done = 0
+        self.sink: Sink = sink_for(ws)
 
     def _step(self, what: str, *, advance: bool = True) -> None:
         if advance:
@@ -228,8 +230,10 @@ class _Run:
             )
             store.start(con)
             self._read_all(con, summary)
-            with self.ws.transaction() as tx:
-                self._write_all(tx, summary)
+            self.ws.engine.check_writable(
+                sorted({p.summary.entity for p in self.parts if p.summary.entity}))
+            with self.sink.transaction():
+                self._write_all(con, summary)
             self._step("done")
             return summary
         finally:
@@ -346,7 +350,7 @@ class _Run:
 
     def _apply(self, part: _Part, route: Route, read: SourceRead) -> None:
         entity = ENTITIES[route.entity]
-        raw = self.ws.con.table(read.table)
+        raw = self.ws.meta.table(read.table)
         applied = route.apply(raw)
         missing = [c for c in entity.required if c not in applied.columns]
         if missing:
@@ -378,7 +382,7 @@ class _Run:
         for col in entity.columns:
             if col.ref is not None:
                 table, column = col.ref.split(".")
-                out[col.name] = self.ws.con.table(table)[column]
+                out[col.name] = self.ws.table(table)[column]
         return out
 
     def _import_entity(self, con: duckdb.DuckDBPyConnection, entity: Entity,
@@ -391,14 +395,14 @@ class _Run:
         if live:
             checked_name = f"_wj_checked_{entity.name}"
             names = [p.path.name for p in self.parts]
-            checked = validate(entity, self._strings(entity, live), self.rules,
-                               file_names=names, targets=self._targets(entity))
-            store.materialize(con, checked_name, self.ws.con.compile(checked))
+            strings = self.sink.load(self._strings(entity, live), f"_wj_strings_{entity.name}")
+            checked = self.sink.materialize(checked_name, validate(
+                entity, strings, self.rules, file_names=names, targets=self._targets(entity)))
             renames = {p.src: p.renames for p in live}
-            rejected = store.add_rejects(con, checked_name, renames)
-            written = store.upsert(con, entity, checked_name)
-            self._warn_unknown(con, entity, checked_name, renames, summary)
-            store.drop_tables(con, [checked_name])
+            rejected = self.sink.add_rejects(checked, checked_name, renames)
+            written = self.sink.upsert(entity, checked, checked_name)
+            self._warn_unknown(entity, checked, renames, summary)
+            self.sink.drop(checked_name)
             for p in live:
                 c = p.summary.counts
                 c.rejected += rejected.get(p.src, 0)
@@ -410,13 +414,12 @@ class _Run:
             if not p.summary.counts.balanced:  # a bug, not bad input: refuse to commit
                 raise ImportFailed(f"{p.path}: counts do not add up ({p.summary.counts})")
 
-    def _warn_unknown(self, con: duckdb.DuckDBPyConnection, entity: Entity, checked: str,
+    def _warn_unknown(self, entity: Entity, checked: ir.Table,
                       renames: dict[int, dict[str, str]], summary: ImportSummary) -> None:
-        t = self.ws.con.table(checked)
-        accepted = t.filter(t["_reason"].isnull())
+        accepted = checked.filter(checked["_reason"].isnull())
         found = unknown_references(entity, accepted, self._targets(entity))
         if found is None:
             return
-        per_column = store.add_warnings(con, self.ws.con.compile(found), renames)
+        per_column = self.sink.add_warnings(found, renames)
         for column, n in sorted(per_column.items()):
             summary.unknown_references[f"{entity.name}.{column}"] = n

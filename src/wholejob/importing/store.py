@@ -53,6 +53,15 @@ class WriteCounts:
     updated: int = 0
     unchanged: int = 0
 
+    def add(self, action: str, n: int) -> None:
+        """Count ``n`` rows of an upsert action (``insert``, ``update``, ``unchanged``)."""
+        if action == "insert":
+            self.inserted += n
+        elif action == "update":
+            self.updated += n
+        else:
+            self.unchanged += n
+
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -170,13 +179,7 @@ def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str) -> dict
     ).fetchall()
     out: dict[int, WriteCounts] = {}
     for src, action, n in rows:
-        c = out.setdefault(int(src), WriteCounts())
-        if action == "insert":
-            c.inserted += int(n)
-        elif action == "update":
-            c.updated += int(n)
-        else:
-            c.unchanged += int(n)
+        out.setdefault(int(src), WriteCounts()).add(str(action), int(n))
     if any(c.updated for c in out.values()):
         con.execute(
             f"DELETE FROM {target} USING {_COMPARE_TABLE} c "

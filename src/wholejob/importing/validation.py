@@ -35,8 +35,8 @@ manager is in the same file is not reported.
 Timestamps with a UTC offset (``2024-03-05T14:30:00+02:00``, ``...Z``) are
 converted to the workspace time zone and stored without zone; timestamps without
 an offset are already in workspace time. The conversion uses the engine's
-``timezone(zone, timestamptz)`` function (DuckDB; other engines need an
-equivalent).
+``timezone(zone, timestamptz)`` function on DuckDB and ``from_utc_timestamp`` on
+Spark (:attr:`Rules.engine` picks).
 """
 
 from __future__ import annotations
@@ -75,8 +75,19 @@ OFFSET_PATTERN = (
 
 
 @ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
-def _to_zone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
-    """Return the wall-clock time in ``zone`` of an absolute instant."""
+def _duckdb_to_zone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.timestamp:  # type: ignore[valid-type]
+    """Return the wall-clock time in ``zone`` of an absolute instant (DuckDB)."""
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")  # type: ignore[untyped-decorator]
+def _spark_to_zone(ts: dt.Timestamp(timezone="UTC"), zone: str) -> dt.timestamp:  # type: ignore[valid-type]
+    """Return the wall-clock time in ``zone`` of an absolute instant (Spark)."""
+
+
+def _to_zone(engine: str, zone: str, ts: ir.TimestampValue) -> ir.TimestampValue:
+    if engine == "spark":
+        return _spark_to_zone(ts, zone)
+    return _duckdb_to_zone(zone, ts)
 
 
 @dataclass(frozen=True)
@@ -87,15 +98,18 @@ class Rules:
     stage_status: Mapping[str, str]
     practice_ids: tuple[str, ...]
     timezone: str
+    engine: str = "duckdb"  # the engine kind validation runs on (for the time zone)
 
     @classmethod
-    def from_config(cls, config: WorkspaceConfig, practice_ids: Sequence[str]) -> Rules:
+    def from_config(cls, config: WorkspaceConfig, practice_ids: Sequence[str], *,
+                    engine: str = "duckdb") -> Rules:
         """Build rules from a workspace configuration and the job model's practice ids."""
         return cls(
             stage_lookup=config.stage_lookup(),
             stage_status=config.stage_status(),
             practice_ids=tuple(practice_ids),
             timezone=config.timezone,
+            engine=engine,
         )
 
     def enum_lookup(self, col: Column) -> dict[str, str] | None:
@@ -139,7 +153,7 @@ def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str 
     if col.dtype == "timestamp":
         with_offset = s.re_search(OFFSET_PATTERN)
         absolute = s.try_cast(dt.Timestamp(timezone="UTC"))
-        local = _to_zone(rules.timezone, absolute)
+        local = _to_zone(rules.engine, rules.timezone, absolute)
         typed = ibis.cases((with_offset, local), else_=s.try_cast("timestamp"))
         return typed, "not a timestamp (expected ISO 8601, e.g. 2024-03-05T14:30:00)"
     if col.dtype == "bool":

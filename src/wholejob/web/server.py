@@ -104,8 +104,8 @@ def demo_accounts(ws: Workspace) -> list[dict[str, str | None]]:
     first seller in that manager's team. Existing demo accounts are left alone
     (their password is then not shown).
     """
-    rows = ws.raw.execute(
-        "SELECT rep_id, manager_id, role FROM reps ORDER BY rep_id").fetchall()
+    rows = [(r["rep_id"], r["manager_id"], r["role"]) for r in ws.table("reps").select(
+        "rep_id", "manager_id", "role").order_by("rep_id").to_pyarrow().to_pylist()]
     sellers = [r for r in rows if (r[2] or "rep") == "rep"]
     managers = sorted({r[1] for r in sellers if r[1]})
     manager = managers[0] if managers else None
