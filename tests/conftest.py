@@ -133,3 +133,33 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 def canonical(tmp_path: Path) -> Path:
     """A folder with the tiny canonical dataset as CSV files."""
     return write_canonical(tmp_path / "data")
+
+
+# -- engines -------------------------------------------------------------------
+# The engine-parametrised suite (tests/test_engine_*.py) runs every test on each
+# engine. DuckDB always runs; Spark needs pyspark and Java, which CI installs, and
+# a skip there fails CI (WHOLEJOB_REQUIRE_ALL).
+
+SPARK_URL = "spark://local[2]"
+ENGINES = {"duckdb": "duckdb", "spark": SPARK_URL}
+
+
+def spark_missing() -> str | None:
+    """Why Spark cannot run here, or None when it can."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -e '.[test]')"
+    if shutil.which("java") is None:
+        return "Java is not installed (Spark needs Java 17+)"
+    return None
+
+
+def engine_url(name: str) -> str:
+    """The URL of engine ``name``; skips the test when that engine cannot run here."""
+    if name == "spark":
+        why = spark_missing()
+        if why is not None:
+            pytest.skip(f"Spark engine not available: {why}")
+    return ENGINES[name]

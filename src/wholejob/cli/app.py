@@ -7,6 +7,7 @@ them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 
 from wholejob import __version__
+from wholejob.engine import ENGINE_ENV, parse_engine_url
 from wholejob.errors import WholejobError
 from wholejob.workspace import default_workspace_path
 
@@ -80,12 +82,43 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _engine(ctx: typer.Context, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_engine_url(value)
+    except WholejobError as e:
+        raise typer.BadParameter(str(e)) from None
+    # Workspaces read $WHOLEJOB_ENGINE; restore it when the command is done so an
+    # in-process caller (a test, a notebook) is not left pointing elsewhere.
+    before = os.environ.get(ENGINE_ENV)
+    os.environ[ENGINE_ENV] = value
+
+    def restore() -> None:
+        if before is None:
+            os.environ.pop(ENGINE_ENV, None)
+        else:
+            os.environ[ENGINE_ENV] = before
+
+    ctx.call_on_close(restore)
+    return value
+
+
 @app.callback()
 def _root(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", callback=_engine, metavar="URL",
+            help="Engine holding the records: duckdb, spark://local[N] or spark://HOST:PORT. "
+                 "Default: $WHOLEJOB_ENGINE, else [engine] url in wholejob.toml "
+                 "(docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """See how each salesperson spends time and performs across the whole sales job."""
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from wholejob.cli.app import Format, FormatOption, WorkspaceOption, app, console, handle_errors
+from wholejob.engine import describe
 from wholejob.workspace import default_workspace_path, init_workspace, open_workspace
 
 
@@ -46,6 +47,7 @@ def status(
             "schema_version": ws.schema_version,
             "currency": ws.config.currency,
             "timezone": ws.config.timezone,
+            "engine": describe(ws.engine),
             "tables": counts,
             "last_import": log[0] if log else None,
         }
@@ -60,3 +62,8 @@ def status(
     console.print(t)
     last = info["last_import"]
     console.print(f"Last import: {last['finished_at'] if last else 'never'}")
+    eng = info["engine"]
+    where = f" ({eng['master']}, tables in {eng['storage']})" if "master" in eng else ""
+    external = ", ".join(f"{k} = {v}" for k, v in eng["external_tables"].items())
+    console.print(f"Engine: {eng['kind']}{where}" + (f"; read in place: {external}"
+                                                       if external else ""))
