@@ -84,6 +84,6 @@ def test_import_over_a_mapped_table_is_refused(tmp_path: Path, engine: str) -> N
 def test_mapped_table_without_a_required_column_is_named(tmp_path: Path, engine: str) -> None:
     renames = {c: crm for c, crm in CRM_NAMES.items() if c != "rep_id"}
     ws = _workspace(tmp_path, engine, renames)
-    with pytest.raises(ConfigError, match="lacks required column.*rep_id"):
+    with pytest.raises(ConfigError, match=r"lacks required column.*rep_id"):
         ws.table("activities")
     ws.close()
