@@ -318,6 +318,7 @@ class SparkEngine(Engine):
             self._register_all()
             for version in staged.values():
                 shutil.rmtree(self.root / version, ignore_errors=True)
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
             raise
         if self._staged:
             versions = {**self._versions, **self._staged}
