@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-__all__ = ["WHITESPACE", "strip"]
+__all__ = ["WHITESPACE", "epoch_seconds", "strip"]
 
 # The characters ``str.strip`` and DuckDB's ``trim`` remove, as a regex class:
 # space, tab, newline, carriage return, vertical tab, form feed. Written with
@@ -29,3 +29,21 @@ def strip(s: ir.StringValue) -> ir.StringValue:
     final newline.
     """
     return s.re_replace(_STRIP, "")
+
+
+def epoch_seconds(ts: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds since 1970-01-01 of a (time-zone-less) timestamp, as float64.
+
+    ``epoch_seconds()`` alone is a DOUBLE on DuckDB but a BIGINT on Spark
+    (``unix_timestamp``), and Spark reads a literal such as ``86400.0`` as a
+    DECIMAL: ``bigint / 86400.0`` is then decimal division rounded to a few
+    digits (11.2690972 days instead of 11.269097222...). Casting first keeps
+    every later division in double precision on both engines.
+
+    Spark interprets a timestamp without time zone in the session time zone
+    here, so a Spark session must run in UTC (``spark.sql.session.timeZone``)
+    for differences across a daylight-saving change to match DuckDB's. Spark
+    also drops fractions of a second, which wholejob's data does not carry.
+    """
+    out: ir.FloatingValue = ts.epoch_seconds().cast("float64")
+    return out

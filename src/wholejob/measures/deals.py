@@ -19,7 +19,7 @@ from wholejob.measures.spec import (
     median_of,
     share_of,
 )
-from wholejob.portable import strip
+from wholejob.portable import epoch_seconds, strip
 
 __all__ = ["SPECS", "STALL_FACTOR"]
 
@@ -129,7 +129,7 @@ def _stage_stays(inp: Inputs) -> ibis.Table:
     h = inp.hist
     done = h.filter(h.rank.notnull() & h.next_entered_at.notnull())
     return done.mutate(
-        days=(done.next_entered_at.epoch_seconds() - done.entered_at.epoch_seconds()) / 86400.0
+        days=(epoch_seconds(done.next_entered_at) - epoch_seconds(done.entered_at)) / 86400.0
     )
 
 
@@ -154,7 +154,7 @@ def stalled_deals(inp: Inputs) -> ibis.Table:
     o = _open(inp).filter(lambda t: t.cur_rank.notnull() & t.h_last_entered.notnull())
     end = ibis.timestamp(inp.period.until.isoformat() + " 23:59:59")
     o = o.left_join(med, o.stage == med._m_stage)
-    in_stage = (end.epoch_seconds() - o.h_last_entered.epoch_seconds()) / 86400.0
+    in_stage = (epoch_seconds(end) - epoch_seconds(o.h_last_entered)) / 86400.0
     return share_of(o, "opportunity_id", in_stage > STALL_FACTOR * o._med)
 
 
