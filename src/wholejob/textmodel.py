@@ -57,6 +57,7 @@ from sklearn.svm import LinearSVC
 
 from wholejob import __version__
 from wholejob.jobmodel import JobModel
+from wholejob.portable import strip
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -265,7 +266,7 @@ def record_batches(table: ibis.Table, rows: int) -> Iterator[pa.RecordBatch]:
 def activity_text(activities: ibis.Table) -> ir.StringValue:
     """Return the text the model reads: subject and body, at most :data:`MAX_TEXT_CHARS`."""
     text = activities.subject.fill_null("") + " " + activities.body.fill_null("")
-    return text.strip().substr(0, MAX_TEXT_CHARS)
+    return strip(text).substr(0, MAX_TEXT_CHARS)
 
 
 @dataclass
@@ -346,8 +347,10 @@ def _workspace_examples(
     labelled = acts.filter(acts.practice.isin(practices)).select(
         text=activity_text(acts), label=acts.practice
     ).filter(lambda t: t.text != "").distinct()
+    # MD5, not hash(): hash() is each engine's own function (DuckDB's and
+    # Spark's murmur3 differ), so a capped sample would differ between engines.
     ranked = labelled.mutate(
-        _rn=ibis.row_number().over(group_by="label", order_by=[labelled.text.hash(),
+        _rn=ibis.row_number().over(group_by="label", order_by=[labelled.text.hexdigest("md5"),
                                                                labelled.text])
     )
     sample = ranked.filter(ranked._rn < per_practice).order_by(["_rn", "label"]).limit(total)
@@ -367,8 +370,9 @@ def training_data(
     The packaged training phrases count for practices whose id the model
     keeps. Workspace activities whose ``practice`` names a trainable practice are
     sampled (distinct texts, at most ``per_practice`` each and ``total`` in all,
-    picked by a hash of the text so the sample is the same every run). The
-    result is sorted, so the same data always trains the same model.
+    picked by the MD5 of the text so the sample is the same every run and on
+    every engine). The result is sorted, so the same data always trains the same
+    model.
     """
     practices = trainable_practices(model)
     pairs = {(ex, pid) for pid in practices for ex in model.practices[pid].examples}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import ibis
@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wholejob.errors import ForecastDataError
+from wholejob.portable import epoch_seconds
 from wholejob.workspace import Workspace
 
 __all__ = [
@@ -385,11 +386,13 @@ def _ladder_counts(
     w = ibis.window(group_by=h.opportunity_id, order_by=[h.entered_at, h.stage])
     spells = h.mutate(
         nxt=h.stage.lead().over(w),
-        t0=h.entered_at.epoch_seconds(),
-        t1=h.entered_at.lead().over(w).epoch_seconds(),
+        t0=epoch_seconds(h.entered_at),
+        t1=epoch_seconds(h.entered_at.lead().over(w)),
     )
-    horizon_start = (end - timedelta(weeks=ladder_weeks)).timestamp()
-    end_s = end.replace(tzinfo=None).timestamp()
+    # Epoch seconds of naive timestamps count them as UTC, as the engines'
+    # epoch_seconds do; datetime.timestamp() alone would use the machine's zone.
+    horizon_start = (end - timedelta(weeks=ladder_weeks)).replace(tzinfo=UTC).timestamp()
+    end_s = end.replace(tzinfo=UTC).timestamp()
     spells = spells.mutate(
         from_i=_stage_case(spells.stage, idx, -1),
         to_i=_stage_case(spells.nxt, idx, -1),

@@ -143,7 +143,9 @@ def _measure_value(m: Measure, spec: MeasureSpec, row: Row | None,
         top_quartile=scoring.top_quartile(peers, higher),
         target=spec.target,
         score=scoring.percentile_score(value, peers, higher),
-        record_ids={table: list(row["ids"] or [])} if row is not None else {},
+        # Sorted: an aggregated collect has no order on any engine, and findings
+        # show the first few ids.
+        record_ids={table: sorted(row["ids"] or [])} if row is not None else {},
     )
 
 
@@ -339,6 +341,6 @@ def trace(
             return {"activities": [str(i) for i in ids]}
         t = spec.compute(inp)
         rows = t.filter(t.rep_id == rep_id).to_pyarrow().to_pylist()
-        return {spec.table: [str(i) for i in (rows[0]["ids"] or [])] if rows else []}
+        return {spec.table: sorted(str(i) for i in (rows[0]["ids"] or [])) if rows else []}
     finally:
         inp.release()

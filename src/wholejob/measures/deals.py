@@ -19,6 +19,7 @@ from wholejob.measures.spec import (
     median_of,
     share_of,
 )
+from wholejob.portable import epoch_seconds, strip
 
 __all__ = ["SPECS", "STALL_FACTOR"]
 
@@ -61,7 +62,7 @@ def qualification_fields_complete(inp: Inputs) -> ibis.Table:
     o = _open(inp)
     past = o.filter(o.cur_rank > inp.ladder.qualification)
     filled = (past.amount > 0) & past.close_date.notnull() & (
-        past.next_step.strip().length() > 0
+        strip(past.next_step).length() > 0
     )
     return share_of(past, "opportunity_id", filled)
 
@@ -128,7 +129,7 @@ def _stage_stays(inp: Inputs) -> ibis.Table:
     h = inp.hist
     done = h.filter(h.rank.notnull() & h.next_entered_at.notnull())
     return done.mutate(
-        days=(done.next_entered_at.epoch_seconds() - done.entered_at.epoch_seconds()) / 86400.0
+        days=(epoch_seconds(done.next_entered_at) - epoch_seconds(done.entered_at)) / 86400.0
     )
 
 
@@ -153,7 +154,7 @@ def stalled_deals(inp: Inputs) -> ibis.Table:
     o = _open(inp).filter(lambda t: t.cur_rank.notnull() & t.h_last_entered.notnull())
     end = ibis.timestamp(inp.period.until.isoformat() + " 23:59:59")
     o = o.left_join(med, o.stage == med._m_stage)
-    in_stage = (end.epoch_seconds() - o.h_last_entered.epoch_seconds()) / 86400.0
+    in_stage = (epoch_seconds(end) - epoch_seconds(o.h_last_entered)) / 86400.0
     return share_of(o, "opportunity_id", in_stage > STALL_FACTOR * o._med)
 
 
@@ -167,7 +168,7 @@ def close_dates_pushed(inp: Inputs) -> ibis.Table:
 def next_step_coverage(inp: Inputs) -> ibis.Table:
     """Share of open deals with a next step dated on or after the period's end."""
     o = _open(inp)
-    ok = (o.next_step.strip().length() > 0) & (o.next_step_on >= inp.period.until)
+    ok = (strip(o.next_step).length() > 0) & (o.next_step_on >= inp.period.until)
     return share_of(o, "opportunity_id", ok)
 
 
@@ -213,8 +214,13 @@ def icp_deal_size_ratio(inp: Inputs) -> ibis.Table:
     """Median won $ at ICP-fit accounts / median won $ elsewhere, won in the period."""
     c = _closed(inp)
     w = c.filter((c.status == "won") & c.icp_fit.notnull())
+    # Filter by masking, not ``median(where=...)``: Spark compiles a filtered
+    # median to percentile(x, IF(cond, 0.5, NULL)), which it rejects (the
+    # percentage must be a constant).
+    none = ibis.null("float64")
     g = w.group_by("rep_id").aggregate(
-        _a=w.amount.median(where=w.icp_fit), _b=w.amount.median(where=~w.icp_fit),
+        _a=ibis.ifelse(w.icp_fit, w.amount, none).median(),
+        _b=ibis.ifelse(~w.icp_fit, w.amount, none).median(),
         _ids=w.opportunity_id.collect(where=w.icp_fit),
     )
     return finish(g, numerator=g._a, denominator=g._b, value=g._a / g._b.nullif(0.0),

@@ -12,6 +12,7 @@ import ibis
 
 from wholejob.measures.base import Inputs
 from wholejob.measures.spec import MeasureSpec, finish, lift_of_rates, median_of, share_of, sum_of
+from wholejob.portable import epoch_seconds
 
 __all__ = ["COVERAGE_TARGET", "SPECS"]
 
@@ -122,7 +123,7 @@ def hours_to_first_touch(inp: Inputs) -> ibis.Table:
     j = j.filter(j._t_at.isnull() | (j._t_at >= j._start))
     first = j.group_by("rep_id", "opportunity_id", "_start").aggregate(_first=j._t_at.min())
     end = ibis.timestamp(inp.period.until.isoformat() + " 23:59:59")
-    hours = (first._first.fill_null(end).epoch_seconds() - first._start.epoch_seconds()) / 3600.0
+    hours = (epoch_seconds(first._first.fill_null(end)) - epoch_seconds(first._start)) / 3600.0
     return median_of(first, "opportunity_id", hours)
 
 
