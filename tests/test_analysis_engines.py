@@ -1,30 +1,20 @@
 """The analysis gives the same answers on Spark as on DuckDB (issue 6).
 
-One demo workspace is imported into DuckDB as usual; the :func:`spark_ws`
-fixture shows the same tables to a local Spark session and runs the same Ibis
-code there. Every comparison is a function of :mod:`engine_compare`, which
-states what "equal" means (floats within 1e-9, unknown stays unknown).
-
-:func:`spark_ws` is the one place that knows how a workspace runs on Spark;
-when the engine layer can open a workspace on Spark itself, only that fixture
-changes.
+The same demo files are imported into a DuckDB workspace and into a workspace
+whose engine is local Spark (``spark://local[2]``); the same Ibis code then runs
+on each. Every comparison is a function of :mod:`engine_compare`, which states
+what "equal" means (floats within 1e-9, unknown stays unknown).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-    pytest.skip("Spark needs a Java runtime", allow_module_level=True)
-
 import engine_compare as ec
+from conftest import engine_url
 from wholejob.balance import with_balance
 from wholejob.consequences import attach_forecast_consequences
 from wholejob.demo import generate_demo
@@ -37,14 +27,7 @@ from wholejob.schema import ENTITY_ORDER
 from wholejob.scorecard import Scorecard
 from wholejob.workspace import Workspace, init_workspace
 
-pytestmark = [
-    pytest.mark.slow,
-    # pyspark's own noise, not ours: toPandas passes pandas 3 a deprecated
-    # copy=, and py4j leaves its gateway sockets for the garbage collector.
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.slow
 
 REPS, WEEKS, SEED = 8, 13, 7
 
@@ -61,51 +44,26 @@ def duck_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 @pytest.fixture(scope="module")
-def spark_ws(duck_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The same workspace with every query running on a local Spark session.
+def spark_ws(duck_ws: Workspace) -> Iterator[Workspace]:
+    """The same demo files imported into a workspace whose engine is local Spark.
 
-    The imported tables are exported to Parquet and registered as Spark temp
-    views; the workspace's Ibis connection is the pyspark backend. Spark has no
-    temporary tables, so ``create_table(..., temp=True)`` becomes a cached view.
-    The session runs in UTC: workspace timestamps carry no zone, and Spark
-    applies the session zone when it turns them into epoch seconds.
+    The import itself runs on Spark (validation and upsert through the same Ibis
+    code), so every comparison below also checks the import at demo scale.
     """
-    import ibis
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[2]").appName("wholejob-engine-tests")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    pq_dir: Path = tmp_path_factory.mktemp("parquet")
-    for name in ENTITY_ORDER:
-        path = pq_dir / f"{name}.parquet"
-        duck_ws.table(name).to_parquet(path)
-        spark.read.parquet(str(path)).createOrReplaceTempView(name)
-    con = ibis.pyspark.connect(spark)
-    create_table = con.create_table
-
-    def create_temp_as_cached_view(name: str, obj: Any = None, *, temp: bool = False,
-                                   **kw: Any) -> Any:
-        if not temp:
-            return create_table(name, obj, **kw)
-        view = con.create_view(name, obj, overwrite=True)
-        spark.catalog.cacheTable(name)
-        return view
-
-    con.create_table = create_temp_as_cached_view  # type: ignore[method-assign]
-    ws = Workspace(duck_ws.path, read_only=True)
-    _ = ws.config
-    ws._con = con  # type: ignore[assignment]
+    url = engine_url("spark")
+    root = duck_ws.path.parent
+    ws = Workspace(init_workspace(root / "ws-spark").path, engine=url)
+    import_paths(ws, [root / "data"])
     yield ws
-    ws._con = None
-    spark.catalog.clearCache()
-    spark.stop()
+    ws.close()
+
+
+def test_imported_tables_are_equal(duck_ws: Workspace, spark_ws: Workspace) -> None:
+    for name in ENTITY_ORDER:
+        a = sorted(map(repr, duck_ws.table(name).to_pyarrow().to_pylist()))
+        b = sorted(map(repr, spark_ws.table(name).to_pyarrow().to_pylist()))
+        assert len(a) == len(b), name
+        assert a == b, name
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +72,13 @@ def model(duck_ws: Workspace) -> JobModel:
 
 
 @pytest.fixture(scope="module")
-def scorecards(duck_ws: Workspace, spark_ws: Any, model: JobModel
+def scorecards(duck_ws: Workspace, spark_ws: Workspace, model: JobModel
                ) -> tuple[Scorecard, Scorecard]:
     """The team scorecard on each engine, built once for the tests below."""
     return build_scorecard(duck_ws, model=model), build_scorecard(spark_ws, model=model)
 
 
-def test_classification_is_equal(duck_ws: Workspace, spark_ws: Any) -> None:
+def test_classification_is_equal(duck_ws: Workspace, spark_ws: Workspace) -> None:
     rows = ec.assert_classification_equal(duck_ws, spark_ws)
     assert len(rows) > 1000
     assert {r["method"] for r in rows.values()} >= {"label", "rule", "model"}
@@ -148,7 +106,7 @@ def test_findings_are_equal(scorecards: tuple[Scorecard, Scorecard], model: JobM
 
 
 def test_forecast_consequences_are_equal(
-    duck_ws: Workspace, spark_ws: Any, scorecards: tuple[Scorecard, Scorecard],
+    duck_ws: Workspace, spark_ws: Workspace, scorecards: tuple[Scorecard, Scorecard],
     model: JobModel,
 ) -> None:
     duck, spark = (with_balance(s, model) for s in scorecards)
@@ -158,13 +116,13 @@ def test_forecast_consequences_are_equal(
     ec.assert_findings_equal(fd, fs)
 
 
-def test_forecast_snapshot_is_equal(duck_ws: Workspace, spark_ws: Any) -> None:
+def test_forecast_snapshot_is_equal(duck_ws: Workspace, spark_ws: Workspace) -> None:
     duck, spark = load_snapshot(duck_ws), load_snapshot(spark_ws)
     ec.assert_snapshots_equal(duck, spark)
     assert duck.hours is not None and duck.open_count.sum() > 0
 
 
-def test_trace_is_equal(duck_ws: Workspace, spark_ws: Any,
+def test_trace_is_equal(duck_ws: Workspace, spark_ws: Workspace,
                         scorecards: tuple[Scorecard, Scorecard]) -> None:
     rep = scorecards[0].reps[0].rep_id
     # Own-practice effort, account-attribute effort, and a measure's records.
@@ -174,7 +132,7 @@ def test_trace_is_equal(duck_ws: Workspace, spark_ws: Any,
     assert trace(duck_ws, rep, "prospecting")["activities"]
 
 
-def test_capped_training_sample_is_equal(duck_ws: Workspace, spark_ws: Any,
+def test_capped_training_sample_is_equal(duck_ws: Workspace, spark_ws: Workspace,
                                          model: JobModel) -> None:
     # The demo labels too few activities to reach the cap; a small cap makes the
     # sample depend on the ordering (an MD5 of the text, the same on both engines).

@@ -57,7 +57,6 @@ from sklearn.svm import LinearSVC
 
 from wholejob import __version__
 from wholejob.jobmodel import JobModel
-from wholejob.portable import strip
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -266,7 +265,7 @@ def record_batches(table: ibis.Table, rows: int) -> Iterator[pa.RecordBatch]:
 def activity_text(activities: ibis.Table) -> ir.StringValue:
     """Return the text the model reads: subject and body, at most :data:`MAX_TEXT_CHARS`."""
     text = activities.subject.fill_null("") + " " + activities.body.fill_null("")
-    return strip(text).substr(0, MAX_TEXT_CHARS)
+    return text.strip().substr(0, MAX_TEXT_CHARS)
 
 
 @dataclass

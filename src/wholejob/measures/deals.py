@@ -19,7 +19,7 @@ from wholejob.measures.spec import (
     median_of,
     share_of,
 )
-from wholejob.portable import epoch_seconds, strip
+from wholejob.portable import epoch_seconds
 
 __all__ = ["SPECS", "STALL_FACTOR"]
 
@@ -62,7 +62,7 @@ def qualification_fields_complete(inp: Inputs) -> ibis.Table:
     o = _open(inp)
     past = o.filter(o.cur_rank > inp.ladder.qualification)
     filled = (past.amount > 0) & past.close_date.notnull() & (
-        strip(past.next_step).length() > 0
+        past.next_step.strip().length() > 0
     )
     return share_of(past, "opportunity_id", filled)
 
@@ -168,7 +168,7 @@ def close_dates_pushed(inp: Inputs) -> ibis.Table:
 def next_step_coverage(inp: Inputs) -> ibis.Table:
     """Share of open deals with a next step dated on or after the period's end."""
     o = _open(inp)
-    ok = (strip(o.next_step).length() > 0) & (o.next_step_on >= inp.period.until)
+    ok = (o.next_step.strip().length() > 0) & (o.next_step_on >= inp.period.until)
     return share_of(o, "opportunity_id", ok)
 
 
