@@ -143,6 +143,10 @@ class Engine:
                 "load them where they live, or remove the mapping"
             )
 
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """Evaluate ``expr`` once on the engine and return the result as a table."""
+        return expr.cache()
+
     def close(self) -> None:
         """Release what this engine holds for the workspace."""
 
@@ -339,6 +343,16 @@ class SparkEngine(Engine):
     def register_parquet(self, path: Path, name: str) -> ir.Table:
         """Expose a Parquet file written on this machine to Spark as a temporary view."""
         self.session.read.parquet(_literal_path(path)).createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        # Not expr.cache(): Ibis's Spark backend does not register in-memory
+        # tables (the text model's predictions) on that path, and Spark resolves
+        # the plan later, after Ibis may have dropped them. A view registers
+        # them and Spark keeps the resolved plan; CACHE TABLE computes it now.
+        name = f"wj_materialized_{uuid.uuid4().hex}"
+        self.con.create_view(name, expr)
+        self.session.sql(f"CACHE TABLE {name}")
         return self.con.table(name)
 
     def close(self) -> None:

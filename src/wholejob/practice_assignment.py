@@ -88,13 +88,13 @@ def classify_workspace(
     if rep_id is not None:
         acts = acts.filter(acts.rep_id == rep_id)
     rules = _rules(ws, acts, model, tags=tags)
-    rules = rules.cache()
+    rules = ws.engine.materialize(rules)
     if not use_text_model:
         return rules
     if text_model is None:
         text_model = workspace_text_model(ws, model)
     out = arbitrate(rules, acts, text_model, soft=soft_rules(model))
-    return out.cache()
+    return ws.engine.materialize(out)
 
 
 def explain_activity(
