@@ -176,10 +176,12 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> SourceR
     )
     rows = _count(con, f'SELECT count(*) FROM "{raw}"')
     prej = f"{table}_parse_rejects"
-    # One reject per record: the first error DuckDB found on it.
+    # One reject per record: the first error DuckDB found on it. A field past the
+    # header has no column name, so it is named by its position.
     con.execute(
         f'CREATE OR REPLACE TEMP TABLE "{prej}" AS '
-        f"SELECT line::BIGINT AS line, column_name AS \"column\", csv_line AS value, "
+        f"SELECT line::BIGINT AS line, coalesce(column_name, '(field ' || column_idx || "
+        f"', past the header)') AS \"column\", csv_line AS value, "
         f"CASE error_type {_reason_cases()} ELSE lower(error_type::VARCHAR) || ': ' "
         f"|| error_message END AS reason FROM ("
         f"SELECT *, row_number() OVER (PARTITION BY line ORDER BY column_idx) AS _n "

@@ -135,26 +135,42 @@ def _fmt(x: float) -> str:
 
 
 def _quoted(prefix: str, value: ir.StringValue, suffix: str = "") -> ir.StringValue:
-    return ibis.literal(f"{prefix} '") + value + ibis.literal(f"'{suffix}")
+    # A reason is one line: a value's own line breaks are shown as \n and \r.
+    shown = value.replace("\r", "\\r").replace("\n", "\\n")
+    return ibis.literal(f"{prefix} '") + shown + ibis.literal(f"'{suffix}")
+
+
+def _in_years(value: ir.TimestampValue) -> ir.TimestampValue:
+    """Keep dates and timestamps in years 1-9999 (what Python can hold), else NULL.
+
+    The engine also reads ``infinity`` and years such as 294247; stored, they
+    would break every later analysis that turns them into Python dates.
+    """
+    year = value.year()  # NULL for +-infinity
+    return ibis.cases((year.between(1, 9999), value), else_=ibis.null(value.type()))
 
 
 def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str | None]:
     """Return the typed value of ``s`` (NULL when unparseable) and the parse-failure reason."""
     if col.dtype == "int":
         f = s.try_cast("float64")
-        whole = f.notnull() & ~f.isnan() & ~f.isinf() & (f == f.floor())
-        return ibis.cases((whole, f.cast("int64")), else_=_null("int64")), "not a whole number"
+        # Not floor(): Ibis casts its result to int64, and a value outside int64
+        # (1e20) must reject its row, not fail the whole import.
+        i = f.try_cast("int64")  # NULL for NaN, infinities and values beyond int64
+        whole = i.notnull() & (i.cast("float64") == f)
+        return (ibis.cases((whole, i), else_=_null("int64")),
+                "not a whole number (or too large)")
     if col.dtype == "float":
         f = s.try_cast("float64")
         finite = f.notnull() & ~f.isnan() & ~f.isinf()
         return ibis.cases((finite, f), else_=_null("float64")), "not a number"
     if col.dtype == "date":
-        return s.try_cast("date"), "not a date (expected YYYY-MM-DD)"
+        return _in_years(s.try_cast("date")), "not a date (expected YYYY-MM-DD)"
     if col.dtype == "timestamp":
         with_offset = s.re_search(OFFSET_PATTERN)
         absolute = s.try_cast(dt.Timestamp(timezone="UTC"))
         local = _to_zone(rules.engine, rules.timezone, absolute)
-        typed = ibis.cases((with_offset, local), else_=s.try_cast("timestamp"))
+        typed = _in_years(ibis.cases((with_offset, local), else_=s.try_cast("timestamp")))
         return typed, "not a timestamp (expected ISO 8601, e.g. 2024-03-05T14:30:00)"
     if col.dtype == "bool":
         low = s.lower()

@@ -1,0 +1,162 @@
+"""SIGKILL an import at random points: the workspace always opens, whole, before or after.
+
+A workspace holds a first import of a large activities file (120,000 rows). A second, changed
+file (every row updated, a tenth more rows) is imported by ``wholejob import``
+in a subprocess that is killed with SIGKILL after a random (seeded) delay, at
+least :data:`KILLS` times, most of them while it writes or commits (timed on a
+first complete run); now and then one is left to finish. After each run
+the workspace is opened the way every command opens it and its full content
+(row count and an order-independent hash of every entity table, plus the number
+of logged imports) must equal the state before the import or the state after a
+completed one. Kills that land in the state before keep hitting the same
+workspace, so a crash on top of a crash is covered too. At the end the
+workspace is not locked and a normal import completes.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from wholejob.importing.importer import import_paths
+from wholejob.schema import ENTITY_ORDER
+from wholejob.workspace import DATABASE_FILE, init_workspace, open_workspace
+
+pytestmark = pytest.mark.slow
+
+ROWS = 120_000
+KILLS = 20
+SEED = 20240607
+CLI = [sys.executable, "-c", "from wholejob.cli.app import main; main()"]
+
+State = tuple[tuple[tuple[int, int], ...], int]
+
+
+def write_data(folder: Path, rows: int, variant: int) -> Path:
+    """Write reps.csv and activities.csv; ``variant`` changes every duration."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    reps = [f"R{i:03d}" for i in range(20)]
+    pacsv.write_csv(pa.table({"rep_id": reps, "name": [f"Rep {r}" for r in reps]}),
+                    folder / "reps.csv")
+    start = np.datetime64("2024-01-01T08:00:00") + rng.integers(
+        0, 365 * 24 * 60, rows).astype("timedelta64[m]")
+    kinds = np.array(["call", "email", "meeting", "social", "task", "other"])
+    pacsv.write_csv(pa.table({
+        "activity_id": np.char.add("T", np.arange(rows).astype(str)),
+        "rep_id": np.array(reps)[rng.integers(0, len(reps), rows)],
+        "type": kinds[rng.integers(0, len(kinds), rows)],
+        "started_at": np.datetime_as_string(start),
+        "duration_minutes": (rng.integers(1, 120, rows) + variant).astype(str),
+        "subject": np.char.add("Subject ", rng.integers(0, 1000, rows).astype(str)),
+    }), folder / "activities.csv")
+    return folder
+
+
+def state(ws_path: Path) -> State:
+    """Open the workspace as every command does; return its full content digest."""
+    with open_workspace(ws_path) as ws:
+        tables = tuple(
+            tuple(int(v or 0) for v in ws.raw.execute(
+                f'SELECT count(*), sum(hash(t)) FROM "{name}" t').fetchall()[0])
+            for name in ENTITY_ORDER
+        )
+        logged = int(ws.raw.execute("SELECT count(*) FROM import_log").fetchall()[0][0])
+    return tables, logged  # type: ignore[return-value]
+
+
+def _stamp(db: Path) -> tuple[int, int, bool]:
+    """Size and modification time of the database, and whether a WAL file exists."""
+    st = db.stat()
+    return st.st_size, st.st_mtime_ns, db.with_name(db.name + ".wal").exists()
+
+
+def cli_import(data: Path, ws: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as err:
+        return subprocess.Popen([*CLI, "import", str(data), "-w", str(ws), "-f", "json"],
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+
+def test_sigkill_leaves_the_state_before_or_after(tmp_path: Path) -> None:
+    first = write_data(tmp_path / "first", ROWS, variant=0)
+    second = write_data(tmp_path / "second", ROWS + ROWS // 10, variant=1)
+    base = tmp_path / "base"
+    with init_workspace(base) as ws:
+        import_paths(ws, [first])
+    before = state(base)
+    ref = tmp_path / "ref"
+    shutil.copytree(base, ref)
+    log = tmp_path / "stderr.log"
+    # Time one complete import in a subprocess (start-up included) and when it
+    # begins to write, so most kills can aim at the writing and committing.
+    stamp = _stamp(ref / DATABASE_FILE)
+    writes = None
+    t0 = time.monotonic()
+    proc = cli_import(second, ref, log)
+    while proc.poll() is None:
+        if writes is None and _stamp(ref / DATABASE_FILE) != stamp:
+            writes = time.monotonic() - t0
+        time.sleep(0.02)
+    assert proc.returncode == 0, log.read_text()
+    full = time.monotonic() - t0
+    writes = min(writes or full / 2, full)
+    after = state(ref)
+    assert before != after and after[1] == before[1] + 1
+
+    rng = random.Random(SEED)
+    ws = tmp_path / "ws"
+    shutil.copytree(base, ws)
+    kills = finished = in_write = 0
+    seen = {"before": 0, "after": 0}
+    for i in range(KILLS * 3):
+        if kills >= KILLS:
+            break
+        db = ws / DATABASE_FILE
+        stamp = _stamp(db)
+        proc = cli_import(second, ws, log)
+        if i % 7 == 6:
+            delay = None  # let this one finish
+        elif rng.random() < 0.7:
+            delay = rng.uniform(max(0.1, writes - 0.3), full * 1.02)  # writing, committing
+        else:
+            delay = rng.uniform(0.1, writes)  # starting up, reading files
+        try:
+            code = proc.wait(delay if delay is not None else 300)
+        except subprocess.TimeoutExpired:
+            if _stamp(db) != stamp:
+                in_write += 1  # the import had begun writing (or committing) when it died
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            kills += 1
+        else:
+            assert code == 0, log.read_text()[-2000:]
+            finished += 1
+        now = state(ws)  # opens (and recovers) the workspace; a lock would raise
+        assert now in (before, after), f"run {i}: workspace is neither before nor after"
+        if now == after:
+            seen["after"] += 1
+            shutil.rmtree(ws)  # start again from the state before
+            shutil.copytree(base, ws)
+        else:
+            seen["before"] += 1
+    print(f"full import {full:.1f} s, writing from {writes:.1f} s; {kills} kills "
+          f"({in_write} while writing), "
+          f"{finished} finished; states seen: {seen}")
+    assert kills >= KILLS
+    assert in_write >= 3, "too few kills landed while the import was writing"
+
+    # Nothing is left locked and the next import runs to the end.
+    proc = cli_import(second, ws, log)
+    assert proc.wait(300) == 0, log.read_text()[-2000:]
+    assert state(ws)[0] == after[0]
+    assert "Traceback" not in log.read_text()
