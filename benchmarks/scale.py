@@ -261,7 +261,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"{max(r['peak_rss_mib'] for r in ana):,.0f} MiB", flush=True)
     parquet = work / "classified.parquet"
     prep = _child("prepare", str(ws), str(parquet))
-    agg = _child("aggregates", str(parquet), str(args.repeat), json.dumps(prep["account_practices"]))
+    tags = json.dumps(prep["account_practices"])
+    agg = _child("aggregates", str(parquet), str(args.repeat), tags)
     res["aggregates"] = agg
     med = {k: statistics.median(v) for k, v in agg["times"].items()}
     print(f"aggregates on {agg['rows']:,} classified rows, {agg['cells']:,} cells, equal: "
