@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-FULL = {"reps": 1000, "weeks": 75, "burn_in_weeks": 41}
+FULL = {"reps": 1000, "weeks": 75, "burn_in_weeks": 40}
 SMALL = {"reps": 20, "weeks": 12, "burn_in_weeks": 16}
 TARGETS = {"import_analysis_s": 60.0, "vs_sql": 1.5, "vs_pandas": 10.0, "peak_gib": 4.0}
 
