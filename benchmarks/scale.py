@@ -124,37 +124,54 @@ def phase_prepare(workspace: Path, out: Path) -> None:
     _emit({"account_practices": model.account_ids})
 
 
-def _sql_baseline(con: Any, tags: list[str]) -> dict[tuple[str, str, int], tuple[float, int]]:
+def _sql_baseline(con: Any, tags: list[str]) -> Any:
+    """The hand-written query: one GROUP BY for practices, one per account practice."""
     tagged = " UNION ALL ".join(
         f"SELECT rep_id, 'tag_{p}' AS practice, week, sum(hours) AS hours, count(*) AS n "
         f"FROM acts WHERE in_period AND tag_{p} GROUP BY rep_id, week" for p in tags
     )
     sql = ("SELECT rep_id, practice, week, sum(hours) AS hours, count(*) AS n FROM acts "
            f"WHERE in_period GROUP BY rep_id, practice, week UNION ALL {tagged}")
-    t = con.sql(sql).to_arrow_table()
-    return {(r, p, int(w)): (h, int(n)) for r, p, w, h, n in zip(
-        *(t.column(c).to_pylist() for c in ("rep_id", "practice", "week", "hours", "n")),
-        strict=True)}
+    return con.sql(sql).to_arrow_table()
 
 
-def _pandas_baseline(df: Any, tags: list[str]) -> dict[tuple[str, str, int], tuple[float, int]]:
+def _pandas_baseline(df: Any, tags: list[str]) -> Any:
+    """What an analyst writes: groupby per practice, then per tagged practice."""
+    import pandas as pd
+
     a = df[df["in_period"]]
-    g = a.groupby(["rep_id", "practice", "week"])["hours"].agg(["sum", "size"])
-    out = {(r, p, int(w)): (h, int(n)) for (r, p, w), h, n in
-           zip(g.index, g["sum"], g["size"], strict=True)}
+    parts = [a.groupby(["rep_id", "practice", "week"])["hours"].agg(["sum", "size"])
+             .reset_index()]
     for p in tags:
         t = a[a[f"tag_{p}"]].groupby(["rep_id", "week"])["hours"].agg(["sum", "size"])
-        out.update({(r, f"tag_{p}", int(w)): (h, int(n)) for (r, w), h, n in
-                    zip(t.index, t["sum"], t["size"], strict=True)})
-    return out
+        parts.append(t.reset_index().assign(practice=f"tag_{p}"))
+    return pd.concat(parts, ignore_index=True)
 
 
-def _library(inp: Any) -> dict[tuple[str, str, int], tuple[float, int]]:
+Cells = dict[tuple[str, str, int], tuple[float, int]]
+
+
+def _cells_of_arrow(t: Any) -> Cells:
+    cols = (t.column(c).to_pylist() for c in ("rep_id", "practice", "week", "hours", "n"))
+    return {(r, p, int(w)): (h, int(n)) for r, p, w, h, n in zip(*cols, strict=True)}
+
+
+def _cells_of_pandas(df: Any) -> Cells:
+    return {(r, p, int(w)): (h, int(n)) for r, p, w, h, n in zip(
+        df["rep_id"], df["practice"], df["week"], df["sum"], df["size"], strict=True)}
+
+
+def _library(inp: Any) -> Any:
     from wholejob.measures.hours import measure_hours
 
-    h = measure_hours(inp)
-    return {(r, p, w): (v, -1) for r, by_p in h.weekly.items() for p, by_w in by_p.items()
-            for w, v in by_w.items()}, h.counts  # type: ignore[return-value]
+    return measure_hours(inp)
+
+
+def _cells_of_hours(h: Any) -> tuple[Cells, dict[tuple[str, str], int]]:
+    cells = {(r, p, w): (v, -1) for r, by_p in h.weekly.items() for p, by_w in by_p.items()
+             for w, v in by_w.items()}
+    counts = {(r, p): n for r, by_p in h.counts.items() for p, n in by_p.items() if n}
+    return cells, counts
 
 
 def _same(a: dict[Any, tuple[float, int]], b: dict[Any, tuple[float, int]], what: str) -> None:
@@ -201,15 +218,16 @@ def phase_aggregates(parquet: Path, repeat: int, tags: list[str]) -> None:
             t0 = time.perf_counter()
             results[name] = fn()
             times[name].append(time.perf_counter() - t0)
-    lib_hours, lib_counts = results["wholejob"]
-    _same(lib_hours, results["sql"], "wholejob vs SQL")
-    _same(results["pandas"], results["sql"], "pandas vs SQL")
-    flat = {(r, p): n for r, by_p in lib_counts.items() for p, n in by_p.items() if n}
-    if _counts(results["sql"]) != flat:
+    # Checked after timing: each result in its own natural form, compared cell by cell.
+    lib_hours, lib_counts = _cells_of_hours(results["wholejob"])
+    sql, pandas_ = _cells_of_arrow(results["sql"]), _cells_of_pandas(results["pandas"])
+    _same(lib_hours, sql, "wholejob vs SQL")
+    _same(pandas_, sql, "pandas vs SQL")
+    if _counts(sql) != lib_counts:
         raise AssertionError("wholejob vs SQL: activity counts differ")
-    if _counts(results["pandas"]) != _counts(results["sql"]):
+    if _counts(pandas_) != _counts(sql):
         raise AssertionError("pandas vs SQL: activity counts differ")
-    _emit({"times": times, "cells": len(results["sql"]), "rows": len(df), "equal": True})
+    _emit({"times": times, "cells": len(sql), "rows": len(df), "equal": True})
 
 
 # --- the parent: run phases, take medians, print the summary ------------------------------
