@@ -86,14 +86,25 @@ def phase_import(data: Path, workspace: Path) -> None:
            "activities": counts["activities"]["read"]})
 
 
-def phase_analysis(workspace: Path) -> None:
-    """Classification + scorecard + balance + findings for the whole team, cold model."""
+def phase_analysis(workspace: Path, export: Path | None = None) -> None:
+    """Classification + scorecard + balance + findings for the whole team, cold model.
+
+    With ``export``, the library's classified, prepared activity table is kept
+    past the scorecard (its release is deferred until the timing has ended) and
+    written to that Parquet file afterwards, so the aggregate comparison reads
+    exactly the rows the analysis classified without classifying them again.
+    """
     from wholejob.balance import with_balance
     from wholejob.findings import diagnose
     from wholejob.jobmodel import load_job_model
     from wholejob.measures import build_scorecard
+    from wholejob.measures.base import Inputs
     from wholejob.workspace import open_workspace
 
+    kept: list[Inputs] = []
+    release = Inputs.release
+    if export is not None:
+        Inputs.release = lambda self: kept.append(self)  # type: ignore[method-assign]
     shutil.rmtree(workspace / "cache", ignore_errors=True)
     with open_workspace(workspace, read_only=True) as ws:
         t0 = time.perf_counter()
@@ -101,27 +112,16 @@ def phase_analysis(workspace: Path) -> None:
         scorecard = with_balance(build_scorecard(ws, model=model), model)
         findings = diagnose(scorecard, model)
         seconds = time.perf_counter() - t0
-    _emit({"seconds": seconds, "reps": len(scorecard.reps), "findings": len(findings)})
-
-
-def phase_prepare(workspace: Path, out: Path) -> None:
-    """Write the library's classified, prepared activity table to Parquet (not timed)."""
-    from wholejob.jobmodel import load_job_model
-    from wholejob.measures.base import prepare_inputs
-    from wholejob.measures.period import resolve_period
-    from wholejob.workspace import open_workspace
-
-    with open_workspace(workspace, read_only=True) as ws:
-        model = load_job_model(ws.config, source=str(ws.config_path))
-        period = resolve_period(ws, None, None)
-        assert period is not None
-        inp = prepare_inputs(ws, model, period)
-        cols = ["activity_id", "rep_id", "practice", "week", "hours", "in_period",
-                *[f"tag_{p}" for p in model.account_ids], "started_at"]
-        ws.con.raw_sql(f"COPY (SELECT {', '.join(cols)} FROM {inp.acts.get_name()}) "
-                       f"TO '{out}' (FORMAT parquet)")
-        inp.release()
-    _emit({"account_practices": model.account_ids})
+        peak = _rss_mib()
+        if export is not None:
+            inp = kept[0]
+            cols = ["activity_id", "rep_id", "practice", "week", "hours", "in_period",
+                    *[f"tag_{p}" for p in model.account_ids], "started_at"]
+            ws.con.raw_sql(f"COPY (SELECT {', '.join(cols)} FROM {inp.acts.get_name()}) "
+                           f"TO '{export}' (FORMAT parquet)")
+            release(inp)
+    _emit({"seconds": seconds, "reps": len(scorecard.reps), "findings": len(findings),
+           "analysis_peak_rss_mib": peak, "account_practices": model.account_ids})
 
 
 def _sql_baseline(con: Any, tags: list[str]) -> Any:
@@ -271,21 +271,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"import: {_stats([r['seconds'] for r in imp])}; {rows:,} rows "
           f"({imp[0]['activities']:,} activities), {rows / t_imp:,.0f} rows/s; "
           f"peak RSS {max(r['peak_rss_mib'] for r in imp):,.0f} MiB", flush=True)
-    ana = [_child("analysis", str(ws)) for _ in range(args.repeat)]
+    parquet = work / "classified.parquet"
+    # The last run also writes the classified rows for the aggregates (after its timing).
+    ana = [_child("analysis", str(ws), *([str(parquet)] if i == args.repeat - 1 else []))
+           for i in range(args.repeat)]
     res["analysis"] = ana
     t_ana = statistics.median(r["seconds"] for r in ana)
     print(f"analysis: {_stats([r['seconds'] for r in ana])}; {ana[0]['reps']} reps, "
           f"{ana[0]['findings']} findings; peak RSS "
-          f"{max(r['peak_rss_mib'] for r in ana):,.0f} MiB", flush=True)
-    parquet = work / "classified.parquet"
-    prep = _child("prepare", str(ws), str(parquet))
-    tags = json.dumps(prep["account_practices"])
-    agg = _child("aggregates", str(parquet), str(args.repeat), tags)
+          f"{max(r['analysis_peak_rss_mib'] for r in ana):,.0f} MiB", flush=True)
+    tags = json.dumps(ana[-1]["account_practices"])
+    agg = _child("aggregates", str(parquet), str(args.agg_repeat), tags)
     res["aggregates"] = agg
     med = {k: statistics.median(v) for k, v in agg["times"].items()}
     print(f"aggregates on {agg['rows']:,} classified rows, {agg['cells']:,} cells, equal: "
           + "; ".join(f"{k} {_stats(v)}" for k, v in agg["times"].items()), flush=True)
-    peak = max(r["peak_rss_mib"] for r in imp + ana) / 1024
+    peak = max([r["peak_rss_mib"] for r in imp] + [r["analysis_peak_rss_mib"] for r in ana])
+    peak /= 1024
     res["summary"] = summary = {
         "import_analysis_s": t_imp + t_ana, "import_rows_per_s": rows / t_imp,
         "vs_sql": med["wholejob"] / med["sql"], "vs_pandas": med["pandas"] / med["wholejob"],
@@ -324,9 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "import":
             phase_import(Path(rest[0]), Path(rest[1]))
         elif name == "analysis":
-            phase_analysis(Path(rest[0]))
-        elif name == "prepare":
-            phase_prepare(Path(rest[0]), Path(rest[1]))
+            phase_analysis(Path(rest[0]), Path(rest[1]) if len(rest) > 1 else None)
         elif name == "aggregates":
             phase_aggregates(Path(rest[0]), int(rest[1]), json.loads(rest[2]))
         else:
@@ -337,7 +337,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/wholejob-scale"),
                     help="folder for generated data and workspaces (default %(default)s)")
     ap.add_argument("--data", type=Path, help="use (or generate) the demo files here")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of import and analysis (median; default %(default)s)")
+    ap.add_argument("--agg-repeat", type=int, default=5,
+                    help="runs of each aggregate implementation (median; default %(default)s)")
     ap.add_argument("--skip-forecast", action="store_true")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     run(ap.parse_args(argv))
