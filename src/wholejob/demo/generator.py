@@ -140,6 +140,7 @@ def generate_demo(
     end: date | None = None,
     fmt: Literal["csv", "parquet"] = "csv",
     progress: Progress | None = None,
+    burn_in_weeks: int = BURN_IN_WEEKS,
 ) -> DemoResult:
     """Write a demo team's seven contract files and its ground truth to ``out_dir``.
 
@@ -149,10 +150,15 @@ def generate_demo(
     the ``weeks`` weeks before ``end``; opportunities and customers also come from a
     burn-in of :data:`BURN_IN_WEEKS` weeks before that, so the pipeline is full
     when the window opens. With every profile present (``reps >= 7``) the team has
-    at least one rep of each behaviour profile.
+    at least one rep of each behaviour profile. ``burn_in_weeks`` lengthens the
+    burn-in: more opportunity history (closed deals, customers) before the first
+    activity, with the same activities; the scale benchmark uses it to reach its
+    opportunity count without inventing rows.
     """
     if reps < 1 or weeks < 1:
         raise ValueError("reps and weeks must be at least 1")
+    if burn_in_weeks < 1:
+        raise ValueError("burn_in_weeks must be at least 1")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r} (use csv or parquet)")
     started = time.perf_counter()
@@ -170,7 +176,7 @@ def generate_demo(
     rows: dict[str, int] = {}
 
     rng = np.random.default_rng(seed)
-    cal = Calendar(_monday_on_or_before(end or DEFAULT_END), weeks, BURN_IN_WEEKS)
+    cal = Calendar(_monday_on_or_before(end or DEFAULT_END), weeks, burn_in_weeks)
     report("team", 0.0)
     team = build_team(reps, cal, rng)
     accounts = build_accounts(team, cal, rng)

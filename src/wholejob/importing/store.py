@@ -166,6 +166,13 @@ def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str) -> dict
     required = entity.required
     col_list = ", ".join(_q(c) for c in cols)
     target = _q(entity.name)
+    accepted = f"FROM {_q(checked)} WHERE _reason IS NULL"
+    if con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchall()[0][0]:
+        # An empty table (a first import): every accepted row is new. Insert them
+        # straight away instead of staging a compare table as large as the import.
+        rows = con.execute(f"SELECT _src, count(*) {accepted} GROUP BY _src").fetchall()
+        con.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} {accepted}")
+        return {int(src): WriteCounts(inserted=int(n)) for src, n in rows}
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_COMPARE_TABLE} AS "
         f"SELECT s.*, CASE WHEN t.__wj_hit IS NULL THEN 'insert' "

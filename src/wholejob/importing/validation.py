@@ -134,6 +134,23 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+# The characters ``StringValue.strip`` removes (DuckDB's TRIM with this set).
+_BLANKS = " \t\n\r\v\f"
+
+
+def _strip(s: ir.StringValue) -> ir.StringValue:
+    """``s.strip()``, with TRIM only for values that start or end with a blank.
+
+    DuckDB's TRIM with a character set costs microseconds per value; most
+    values have nothing to trim, and checking the first and last character is
+    several times cheaper, which matters on every column of millions of rows.
+    """
+    blanks = ibis.literal(_BLANKS)
+    edge = blanks.contains(s.substr(0, 1)) | blanks.contains(s.right(1))
+    out: ir.StringValue = ibis.cases((edge, s.strip()), else_=s)
+    return out
+
+
 def _quoted(prefix: str, value: ir.StringValue, suffix: str = "") -> ir.StringValue:
     # A reason is one line: a value's own line breaks are shown as \n and \r.
     shown = value.replace("\r", "\\r").replace("\n", "\\n")
@@ -223,7 +240,7 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
     """
     cleaned: dict[str, ir.StringValue] = {}
     for col in entity.columns:
-        s = strings[col.name].cast("string").strip().nullif("")
+        s = _strip(strings[col.name].cast("string")).nullif("")
         if col.default is not None:
             s = s.fill_null(col.default)
         cleaned[col.name] = s

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import ibis
 
@@ -69,36 +70,68 @@ def effort_filter(inp: Inputs, practice: str) -> ibis.Table:
     return a.filter(a.practice == practice)
 
 
+def _columns(t: ibis.Table, *names: str) -> list[list[Any]]:
+    """Run a query and return the named columns as Python lists (cheaper than row dicts)."""
+    arrow = t.to_pyarrow()
+    return [arrow.column(n).to_pylist() for n in names]
+
+
+def _samples(a: ibis.Table, cells: ibis.Table) -> ibis.Table:
+    """The :data:`SAMPLE_SIZE` latest activities per rep and practice (ties by id).
+
+    Ranking every activity sorts the whole table. Weeks only grow with time, so
+    the latest activities of a rep and practice all fall in its last weeks that
+    hold at least ``SAMPLE_SIZE`` of them; only those weeks are ranked.
+    """
+    later = cells.n.sum().over(ibis.window(group_by=["rep_id", "practice"],
+                                           order_by=ibis.desc("week"), rows=(None, 0)))
+    c = cells.mutate(_later=later)
+    cut = c.group_by(_c_rep=c.rep_id, _c_practice=c.practice).aggregate(
+        _from=c.week.max(where=c._later >= SAMPLE_SIZE)
+    )
+    recent = a.inner_join(cut, [a.rep_id == cut._c_rep, a.practice == cut._c_practice])
+    recent = recent.filter(recent._from.isnull() | (recent.week >= recent._from))
+    rn = ibis.row_number().over(
+        group_by=["rep_id", "practice"], order_by=[ibis.desc("started_at"), "activity_id"]
+    )
+    top = recent.mutate(_rn=rn).filter(lambda t: t._rn < SAMPLE_SIZE)
+    return top.select("rep_id", "practice", "activity_id", "_rn")
+
+
 def measure_hours(inp: Inputs) -> Hours:
     """Aggregate hours by rep, practice and week; sample a few activity ids per cell."""
     out = Hours()
     a = inp.acts.filter(inp.acts.in_period)
+    tags = list(inp.model.account_ids)
     by_practice = a.group_by("rep_id", "practice", "week").aggregate(
         hours=a.hours.sum(), n=a.count()
     )
     tagged = a.group_by("rep_id", "week").aggregate(
-        **{f"h_{p}": a.hours.sum(where=a[f"tag_{p}"]) for p in inp.model.account_ids},
-        **{f"n_{p}": a[f"tag_{p}"].cast("int64").sum() for p in inp.model.account_ids},
+        **{f"h_{p}": a.hours.sum(where=a[f"tag_{p}"]) for p in tags},
+        **{f"n_{p}": a[f"tag_{p}"].cast("int64").sum() for p in tags},
     )
     weekly: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in by_practice.to_pyarrow().to_pylist():
-        weekly[r["rep_id"]][r["practice"]][int(r["week"])] = float(r["hours"] or 0.0)
-        counts[r["rep_id"]][r["practice"]] += int(r["n"])
-    for r in tagged.to_pyarrow().to_pylist():
-        for p in inp.model.account_ids:
-            # Tagged hours replace the own-practice hours: the tag includes them.
-            weekly[r["rep_id"]][f"tag_{p}"][int(r["week"])] = float(r[f"h_{p}"] or 0.0)
-            counts[r["rep_id"]][f"tag_{p}"] += int(r[f"n_{p}"] or 0)
+    reps, practices, weeks, hours, ns = _columns(by_practice, "rep_id", "practice", "week",
+                                                 "hours", "n")
+    for rep, practice, week, h, n in zip(reps, practices, weeks, hours, ns, strict=True):
+        weekly[rep][practice][int(week)] = float(h or 0.0)
+        counts[rep][practice] += int(n)
+    cols = _columns(tagged, "rep_id", "week", *[f"{x}_{p}" for p in tags for x in ("h", "n")])
+    reps, weeks = cols[0], cols[1]
+    for i, p in enumerate(tags):
+        # Tagged hours replace the own-practice hours: the tag includes them.
+        key = f"tag_{p}"
+        for rep, week, h, n in zip(reps, weeks, cols[2 + 2 * i], cols[3 + 2 * i], strict=True):
+            weekly[rep][key][int(week)] = float(h or 0.0)
+            counts[rep][key] += int(n or 0)
     out.reps = set(weekly)
     out.weekly = {k: dict(v) for k, v in weekly.items()}
     out.counts = {k: dict(v) for k, v in counts.items()}
-    rn = ibis.row_number().over(
-        group_by=["rep_id", "practice"], order_by=[ibis.desc("started_at"), "activity_id"]
-    )
-    sample = a.mutate(_rn=rn).filter(lambda t: t._rn < SAMPLE_SIZE)
+    sample = _samples(a, by_practice).order_by("rep_id", "practice", "_rn")
     samples: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in sample.select("rep_id", "practice", "activity_id").to_pyarrow().to_pylist():
-        samples[r["rep_id"]][r["practice"]].append(r["activity_id"])
+    for rep, practice, aid in zip(*_columns(sample, "rep_id", "practice", "activity_id"),
+                                  strict=True):
+        samples[rep][practice].append(aid)
     out.samples = {k: dict(v) for k, v in samples.items()}
     return out
