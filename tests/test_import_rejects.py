@@ -194,6 +194,22 @@ def test_empty_file_fails_the_import(workspace: Workspace, tmp_path: Path) -> No
     assert rejects(files[0])[0]["reason"] == "file is empty"
 
 
+@pytest.mark.parametrize(("codec", "name"), [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                             ("utf-32", "UTF-32")])
+def test_wide_unicode_file_is_named_and_refused(
+    workspace: Workspace, tmp_path: Path, codec: str, name: str
+) -> None:
+    data = base(tmp_path, "reps")
+    text = (data / "reps.csv").read_text(encoding="utf-8")
+    bom = "\ufeff" if codec == "utf-16-be" else ""  # utf-16/utf-32 write their own
+    (data / "reps.csv").write_bytes((bom + text).encode(codec))
+    code, err = run_import(workspace, data)
+    assert code == 1
+    assert f"file is {name} text; save it as UTF-8" in err
+    with Workspace(workspace.path) as ws:
+        assert ws.counts()["reps"] == 0
+
+
 def test_header_only_file_is_rejected_but_import_continues(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -147,6 +147,9 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Sourc
         return _problem(path, table, f"cannot read file: {e.strerror or e}", fatal=True)
     if size == 0:
         return _problem(path, table, "file is empty", fatal=True)
+    if suffix == ".csv" and (encoding := _wide_encoding(path)) is not None:
+        return _problem(path, table, f"file is {encoding} text; save it as UTF-8 "
+                        "(CSV UTF-8 in Excel) and import it again", fatal=True)
     try:
         if suffix == ".csv":
             result = _read_csv(con, path, table)
@@ -159,6 +162,25 @@ def read_source(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Sourc
         what = "header only: no data rows" if suffix == ".csv" else "no data rows"
         return SourceRead(path, table, result.columns, 0, None, 0, what, fatal=False)
     return result
+
+
+# Byte-order marks of encodings DuckDB's CSV reader cannot read (UTF-8's it skips).
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+              (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """Name the UTF-16/32 encoding a file's byte-order mark declares, if any.
+
+    Excel's "Unicode text" export is UTF-16; read as UTF-8 its header turns into
+    noise and the import would only say required columns are missing.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None
+    return next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
 
 
 def _problem(path: Path, table: str, problem: str, *, fatal: bool) -> SourceRead:
