@@ -99,16 +99,11 @@ def _contract(entity: str, t: ir.Table, ref: str) -> ir.Table:
             f"engine.tables.{entity} = {ref!r} lacks required column(s) "
             f"{', '.join(required)} (the {entity} contract: docs/importing.md)"
         )
-    template = ibis.schema({c.name: _ibis_type(c.dtype) for c in ent.columns})
     return t.select(**{
-        c: (t[c].cast(template[c]) if c in t.columns else ibis.null(template[c]))
-        for c in ent.column_names
+        c.name: (t[c.name].cast(c.ibis_type) if c.name in t.columns
+                 else ibis.null(c.ibis_type))
+        for c in ent.columns
     })
-
-
-def _ibis_type(dtype: str) -> str:
-    return {"string": "string", "int": "int64", "float": "float64", "date": "date",
-            "timestamp": "timestamp", "bool": "boolean"}[dtype]
 
 
 class Engine:

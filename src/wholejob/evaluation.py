@@ -46,8 +46,6 @@ __all__ = [
 
 EVAL_COLUMNS = ("type", "direction", "subject", "body", "practice")
 TRUTH_PATH = Path("demo-data") / "_truth" / "activities_truth.parquet"
-_IBIS_TYPES = {"string": "string", "int": "int64", "float": "float64", "date": "date",
-               "timestamp": "timestamp", "bool": "boolean"}
 
 
 def _packaged_eval_path() -> Path:
@@ -66,7 +64,7 @@ def load_eval_set(path: Path | None = None) -> list[dict[str, str]]:
 
 
 def _schema(entity: str) -> ibis.Schema:
-    return ibis.schema({c.name: _IBIS_TYPES[c.dtype] for c in ENTITIES[entity].columns})
+    return ibis.schema({c.name: c.ibis_type for c in ENTITIES[entity].columns})
 
 
 def _empty(con: Any, entity: str) -> ibis.Table:

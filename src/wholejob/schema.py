@@ -30,6 +30,16 @@ SQL_TYPES: dict[str, str] = {
     "bool": "BOOLEAN",
 }
 
+# The same types as Ibis names them, for expressions on any engine.
+IBIS_TYPES: dict[str, str] = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "date": "date",
+    "timestamp": "timestamp",
+    "bool": "boolean",
+}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -50,6 +60,11 @@ class Column:
     def sql_type(self) -> str:
         """The column's SQL type in the workspace database."""
         return SQL_TYPES[self.dtype]
+
+    @property
+    def ibis_type(self) -> str:
+        """The column's type as Ibis names it."""
+        return IBIS_TYPES[self.dtype]
 
 
 @dataclass(frozen=True)
