@@ -24,6 +24,7 @@ from wholejob.forecast.data import (
     load_snapshot,
 )
 from wholejob.forecast.expected import (
+    central_gradient,
     current_allocation,
     expected_bookings,
     expected_bookings_many,
@@ -49,6 +50,7 @@ __all__ = [
     "PowerResponse",
     "Snapshot",
     "StageLadder",
+    "central_gradient",
     "current_allocation",
     "expected_bookings",
     "expected_bookings_many",

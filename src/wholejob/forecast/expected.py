@@ -7,7 +7,7 @@ vectorised propagation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ from wholejob.forecast.ladder import apply_effort
 from wholejob.forecast.model import PipelineForecaster
 
 __all__ = [
+    "central_gradient",
     "current_allocation",
     "expected_bookings",
     "expected_bookings_many",
@@ -113,12 +114,24 @@ def marginal_bookings(
     now = current_allocation(model, rep_id)
     names = list(model.practices_)
     x = np.array([allocation.get(p, now[p]) for p in names], dtype=np.float64)
-    n = len(names)
-    lo = np.maximum(x - _STEP, 0.0)
-    hi = x + _STEP
+    grad = central_gradient(
+        lambda pts: expected_bookings_many(model, rep_id, pts, names, weeks), x, _STEP)
+    return {p: float(g) for p, g in zip(names, grad, strict=True)}
+
+
+def central_gradient(values: Callable[[FloatArray], FloatArray], x: FloatArray,
+                     step: float) -> FloatArray:
+    """Central differences of a vectorised function of hours, in one call of ``values``.
+
+    ``values`` maps points (one per row) to numbers. Hours cannot go below zero,
+    so the backward point is clipped at 0 and the difference divides by the
+    actual span.
+    """
+    n = len(x)
+    lo = np.maximum(x - step, 0.0)
+    hi = x + step
     pts = np.concatenate([np.tile(x, (n, 1)), np.tile(x, (n, 1))])
     pts[np.arange(n), np.arange(n)] = hi
     pts[n + np.arange(n), np.arange(n)] = lo
-    v = expected_bookings_many(model, rep_id, pts, names, weeks)
-    grad = (v[:n] - v[n:]) / (hi - lo)
-    return {p: float(g) for p, g in zip(names, grad, strict=True)}
+    v = values(pts)
+    return np.asarray((v[:n] - v[n:]) / (hi - lo), dtype=np.float64)

@@ -35,6 +35,7 @@ from wholejob.forecast import (
     STREAM_PRACTICE,
     STREAMS,
     PipelineForecaster,
+    central_gradient,
     current_allocation,
     expected_bookings_many,
 )
@@ -162,11 +163,4 @@ class BookingsObjective:
 
     def gradient(self, x: FloatArray) -> FloatArray:
         """Return d expected bookings / d hours per practice at ``x`` (central differences)."""
-        n = len(x)
-        lo = np.maximum(x - _STEP, 0.0)
-        hi = x + _STEP
-        pts = np.concatenate([np.tile(x, (n, 1)), np.tile(x, (n, 1))])
-        pts[np.arange(n), np.arange(n)] = hi
-        pts[n + np.arange(n), np.arange(n)] = lo
-        v = self.values(pts)
-        return np.asarray((v[:n] - v[n:]) / (hi - lo))
+        return central_gradient(self.values, x, _STEP)
