@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = [
+    "DUCKDB_MEMORY_CAP",
+    "DUCKDB_SETTINGS",
     "ENGINE_ENV",
     "DuckDBEngine",
     "Engine",
@@ -150,6 +152,44 @@ class DuckDBEngine(Engine):
     """The workspace's own DuckDB file (the default engine)."""
 
     kind = "duckdb"
+
+
+# DuckDB settings a workspace takes from ``[engine.options]`` (DuckDB engine only).
+DUCKDB_SETTINGS = ("memory_limit", "temp_directory")
+# The default memory limit: half the machine's RAM, at most this. DuckDB's own
+# default (80 % of RAM) lets an import of millions of rows hold everything in
+# memory; under a limit it spills to the temporary directory instead.
+DUCKDB_MEMORY_CAP = 3 * 1024**3
+DUCKDB_TEMP_DIR = "duckdb-tmp"
+
+
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # not available on this platform
+        return None
+
+
+def default_duckdb_memory_limit() -> str:
+    """Half the physical memory, capped at :data:`DUCKDB_MEMORY_CAP`, in DuckDB's syntax."""
+    ram = _physical_memory()
+    limit = DUCKDB_MEMORY_CAP if ram is None else min(DUCKDB_MEMORY_CAP, ram // 2)
+    return f"{max(limit // 1024**2, 256)}MiB"
+
+
+def duckdb_settings(root: Path, kind: str, options: Mapping[str, str]) -> dict[str, str]:
+    """The DuckDB settings of a workspace's connection.
+
+    ``memory_limit`` defaults to :func:`default_duckdb_memory_limit` and
+    ``temp_directory`` (where DuckDB spills what does not fit) to the workspace's
+    ``duckdb-tmp`` folder. On the DuckDB engine ``[engine.options]`` overrides
+    either; on Spark those options are Spark's, and the defaults apply.
+    """
+    out = {"memory_limit": default_duckdb_memory_limit(),
+           "temp_directory": str(root / DUCKDB_TEMP_DIR)}
+    if kind == "duckdb":
+        out.update({k: str(v) for k, v in options.items() if k in DUCKDB_SETTINGS})
+    return out
 
 
 def _first_line(e: BaseException) -> str:

@@ -21,7 +21,13 @@ import ibis
 
 from wholejob import __version__
 from wholejob.config import CONFIG_FILE, WorkspaceConfig, load_config, save_config
-from wholejob.engine import ENGINE_ENV, Engine, connect_engine
+from wholejob.engine import (
+    ENGINE_ENV,
+    Engine,
+    connect_engine,
+    duckdb_settings,
+    parse_engine_url,
+)
 from wholejob.errors import SchemaVersionError, WorkspaceError, WorkspaceLockedError
 from wholejob.schema import ENTITIES, ENTITY_ORDER
 
@@ -189,8 +195,28 @@ class Workspace:
             raise WorkspaceError(f"cannot open {self.database_path}: {e}") from None
         except duckdb.Error as e:
             raise WorkspaceError(f"cannot open {self.database_path}: {e}") from None
+        self._apply_settings(con.con)
         _migrate(con.con, read_only=self.read_only, where=self.database_path)
         return con
+
+    def _apply_settings(self, raw: duckdb.DuckDBPyConnection) -> None:
+        """Cap DuckDB's memory and say where it spills (see ``duckdb_settings``)."""
+        settings = duckdb_settings(self.path, parse_engine_url(self.engine_url).kind,
+                                   self.config.engine.options)
+        for name, value in settings.items():
+            try:
+                # Settings belong to the database instance, which every connection to
+                # the file in this process shares; DuckDB refuses to move a temporary
+                # directory in use, so a setting already in force is left alone.
+                current = raw.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+                if name == "temp_directory" and str(current) == value:
+                    continue
+                raw.execute(f"SET {name} = ?", [value])
+            except duckdb.Error as e:
+                raise WorkspaceError(
+                    f"{self.config_path}: engine.options.{name} = {value!r}: "
+                    f"{str(e).strip().splitlines()[0]}"
+                ) from None
 
     def close(self) -> None:
         """Close the engine and the database connection (they reopen on next use)."""
