@@ -39,7 +39,14 @@ from wholejob.importing.sources import (
     unknown_entity_problem,
 )
 from wholejob.importing.summary import Counts, FileSummary, ImportSummary
-from wholejob.importing.validation import Rules, unknown_references, validate
+from wholejob.importing.validation import (
+    Rules,
+    check_duplicates,
+    check_fields,
+    check_references,
+    duplicate_keys,
+    unknown_references,
+)
 from wholejob.jobmodel import load_job_model
 from wholejob.schema import ENTITIES, ENTITY_ORDER, Entity
 from wholejob.workspace import Workspace
@@ -393,16 +400,23 @@ class _Run:
         counts = summary.entities.setdefault(entity.name, Counts())
         live = [p for p in parts if p.applied is not None and p.read and p.read.rows]
         if live:
-            checked_name = f"_wj_checked_{entity.name}"
+            name = entity.name
             names = [p.path.name for p in self.parts]
-            strings = self.sink.load(self._strings(entity, live), f"_wj_strings_{entity.name}")
-            checked = self.sink.materialize(checked_name, validate(
-                entity, strings, self.rules, file_names=names, targets=self._targets(entity)))
+            strings = self.sink.load(self._strings(entity, live), f"_wj_strings_{name}")
+            # Field checks parse every value once, into one table; duplicates and
+            # references are then cheap joins on it, evaluated where they are read.
+            fields = self.sink.materialize(
+                f"_wj_fields_{name}", check_fields(entity, strings, self.rules))
+            dups = self.sink.materialize(f"_wj_dups_{name}", duplicate_keys(entity, fields))
+            checked_name = f"_wj_checked_{name}"
+            checked = self.sink.view(checked_name, check_references(
+                entity, check_duplicates(entity, fields, names, dups), self._targets(entity)))
             renames = {p.src: p.renames for p in live}
             rejected = self.sink.add_rejects(checked, checked_name, renames)
             written = self.sink.upsert(entity, checked, checked_name)
             self._warn_unknown(entity, checked, renames, summary)
-            self.sink.drop(checked_name)
+            for temp in (checked_name, f"_wj_dups_{name}", f"_wj_fields_{name}"):
+                self.sink.drop(temp)
             for p in live:
                 c = p.summary.counts
                 c.rejected += rejected.get(p.src, 0)

@@ -60,6 +60,10 @@ class Sink:
         """Evaluate ``expr`` once on the engine; return it as a table."""
         raise NotImplementedError
 
+    def view(self, name: str, expr: ir.Table) -> ir.Table:
+        """Name ``expr`` for the steps that read it; the engine may evaluate it each time."""
+        return self.materialize(name, expr)
+
     def add_rejects(self, checked: ir.Table, name: str,
                     renames: Mapping[int, Mapping[str, str]]) -> dict[int, int]:
         """Record the rows carrying a ``_reason``; return counts per source part."""
@@ -85,6 +89,10 @@ class DuckDBSink(Sink):
         store.materialize(self.con, name, self.ws.meta.compile(expr))
         return self.ws.meta.table(name)
 
+    def view(self, name: str, expr: ir.Table) -> ir.Table:
+        store.create_view(self.con, name, self.ws.meta.compile(expr))
+        return self.ws.meta.table(name)
+
     def add_rejects(self, checked: ir.Table, name: str,
                     renames: Mapping[int, Mapping[str, str]]) -> dict[int, int]:
         return store.add_rejects(self.con, name, renames)
@@ -98,6 +106,7 @@ class DuckDBSink(Sink):
 
     def drop(self, name: str) -> None:
         store.drop_tables(self.con, [name])
+        store.drop_views(self.con, [name])
 
 
 class SparkSink(Sink):
@@ -130,6 +139,10 @@ class SparkSink(Sink):
         t = expr.cache()
         self._cached[name] = t
         return t
+
+    def view(self, name: str, expr: ir.Table) -> ir.Table:
+        # Spark plans the joins on the cached field checks each time it is read.
+        return expr
 
     def _to_duckdb(self, table: ir.Table, name: str) -> None:
         self.con.register(name, table.to_pyarrow())

@@ -31,7 +31,9 @@ __all__ = [
     "add_rejects",
     "add_warnings",
     "count",
+    "create_view",
     "drop_tables",
+    "drop_views",
     "materialize",
     "record_import",
     "start",
@@ -145,6 +147,11 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS {sql}")
 
 
+def create_view(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+    """Name a query as the temporary view ``name`` (evaluated wherever it is read)."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(name)} AS {sql}")
+
+
 def _same(a: str, b: str, cols: Sequence[str], *, strict: Sequence[str] = ()) -> str:
     # Required key columns are never NULL, so plain equality (hash-joinable) suffices.
     return " AND ".join(
@@ -233,4 +240,21 @@ def record_import(
 def drop_tables(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> None:
     """Drop temporary tables that may or may not exist."""
     for name in names:
-        con.execute(f"DROP TABLE IF EXISTS {_q(name)}")
+        if _kind(con, name) == "table":
+            con.execute(f"DROP TABLE {_q(name)}")
+
+
+def drop_views(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> None:
+    """Drop temporary views that may or may not exist."""
+    for name in names:
+        if _kind(con, name) == "view":
+            con.execute(f"DROP VIEW {_q(name)}")
+
+
+def _kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_catalog = 'temp' AND table_name = ?", [name]).fetchall()
+    if not rows:
+        return None
+    return "view" if str(rows[0][0]).upper() == "VIEW" else "table"
