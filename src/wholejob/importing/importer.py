@@ -45,6 +45,7 @@ from wholejob.importing.validation import (
     check_fields,
     check_references,
     duplicate_keys,
+    keeps_type,
     unknown_references,
 )
 from wholejob.jobmodel import load_job_model
@@ -358,6 +359,9 @@ class _Run:
     def _apply(self, part: _Part, route: Route, read: SourceRead) -> None:
         entity = ENTITIES[route.entity]
         raw = self.ws.meta.table(read.table)
+        if not isinstance(route, StemRoute):  # mappings work on text
+            raw = raw.select(*(raw[c] if c == "_line" else raw[c].cast("string")
+                               for c in raw.columns))
         applied = route.apply(raw)
         missing = [c for c in entity.required if c not in applied.columns]
         if missing:
@@ -372,6 +376,17 @@ class _Run:
         }
 
     def _strings(self, entity: Entity, parts: Sequence[_Part]) -> ir.Table:
+        """The parts' rows as ``_src``, ``_line`` and the contract columns.
+
+        A column stays typed where every part holds it with a type validation
+        reads as it is (:func:`keeps_type`: typed Parquet); otherwise it is text.
+        """
+        typed = {
+            col.name for col in entity.columns
+            if all(p.applied is not None and col.name in p.applied.columns
+                   and keeps_type(col, p.applied[col.name].type()) for p in parts)
+            and len({p.applied[col.name].type() for p in parts if p.applied is not None}) == 1
+        }
         tables = []
         for p in parts:
             t = p.applied
@@ -379,8 +394,8 @@ class _Run:
             tables.append(t.select(
                 _src=ibis.literal(p.src, "int32"),
                 _line=t["_line"].cast("int64"),
-                **{c: (t[c].cast("string") if c in t.columns else ibis.null("string"))
-                   for c in entity.column_names},
+                **{c: (t[c] if c in typed else t[c].cast("string")) if c in t.columns
+                   else ibis.null("string") for c in entity.column_names},
             ))
         return tables[0] if len(tables) == 1 else ibis.union(*tables, distinct=False)
 

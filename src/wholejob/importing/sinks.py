@@ -130,8 +130,12 @@ class SparkSink(Sink):
         # Spark's reader skips files whose names start with "_" or ".".
         path = folder / f"{name.strip('_')}-{uuid.uuid4().hex}.parquet"
         target = str(path).replace("'", "''")
+        # Spark validates text: typed Parquet columns are formatted by DuckDB here,
+        # exactly as they were read before validation learned to take them typed.
+        text = strings.select(*(strings[c] if c in ("_src", "_line") else
+                                strings[c].cast("string") for c in strings.columns))
         self.con.execute(
-            f"COPY ({self.ws.meta.compile(strings)}) TO '{target}' (FORMAT parquet)"
+            f"COPY ({self.ws.meta.compile(text)}) TO '{target}' (FORMAT parquet)"
         )
         return self.engine.register_parquet(path, name)
 

@@ -1,8 +1,10 @@
 """Input files: finding them, telling which entity each holds, reading them into the engine.
 
-A source file is read into a temporary engine table whose columns are the file's
-columns, every one as VARCHAR, plus ``_line`` (BIGINT), the position of the row in
-the file as the rejects file reports it:
+A source file is read into a temporary engine table or view whose columns are the
+file's columns plus ``_line`` (BIGINT), the position of the row in the file as the
+rejects file reports it. CSV columns are VARCHAR; Parquet columns keep their types
+(validation takes those of the contract's type as they are, and formats the rest
+as text; mappings see text):
 
 * CSV: ``_line`` is the *record* number counting the header as line 1, so the first
   data record is line 2. DuckDB counts records, not physical lines, so in a file
@@ -58,7 +60,7 @@ class SourceRead:
     """The outcome of reading one file into the engine."""
 
     path: Path
-    table: str  # temporary table with the file's columns as VARCHAR, plus _line
+    table: str  # temporary table or view of the file's columns, plus _line
     columns: tuple[str, ...]  # the file's column names, in file order
     rows: int  # rows loaded into ``table``
     parse_rejects: str | None  # temp table (line, column, value, reason), or None
@@ -136,7 +138,7 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def read_source(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> SourceRead:
-    """Read ``path`` into the temporary table ``table`` (all VARCHAR plus ``_line``)."""
+    """Read ``path`` into the temporary table or view ``table`` (columns plus ``_line``)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         return _problem(path, table, f"unsupported file type {path.suffix or '(none)'!r}; "
@@ -244,10 +246,11 @@ def _reason_cases() -> str:
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> SourceRead:
+    # A view, not a copy: validation reads the typed columns straight from the
+    # file, once. The count comes from the file's footer.
     con.execute(
-        f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT '
-        "CAST(COLUMNS(* EXCLUDE (file_row_number)) AS VARCHAR), "
-        "(file_row_number + 1)::BIGINT AS _line "
+        f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT '
+        "* EXCLUDE (file_row_number), (file_row_number + 1)::BIGINT AS _line "
         f"FROM read_parquet({_sql_string(str(path))}, file_row_number = true)"
     )
     rows = _count(con, f'SELECT count(*) FROM "{table}"')

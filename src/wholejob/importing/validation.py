@@ -59,6 +59,7 @@ __all__ = [
     "check_fields",
     "check_references",
     "duplicate_keys",
+    "keeps_type",
     "unknown_references",
     "validate",
 ]
@@ -173,28 +174,80 @@ def _in_years(value: ir.TimestampValue) -> ir.TimestampValue:
     return ibis.cases((year.between(1, 9999), value), else_=ibis.null(value.type()))
 
 
+def keeps_type(col: Column, dtype: dt.DataType) -> bool:
+    """Whether :func:`check_fields` reads a ``dtype`` source column as it is, untyped by text.
+
+    A typed Parquet column of the contract's type is checked directly: casting it
+    to text and parsing that back gives the same value and the same verdict, at
+    the cost of formatting and parsing every value. Other types (text, 32-bit
+    floats, timestamps with a zone or another precision, ...) go through text as
+    CSV values do, and so does a column with a default (filled in as text).
+    """
+    if dtype.is_string():
+        return True
+    if col.default is not None:
+        return False
+    if col.dtype == "timestamp":
+        return (isinstance(dtype, dt.Timestamp) and dtype.timezone is None
+                and dtype.scale in (None, 6))
+    same: dict[str, bool] = {
+        "int": bool(dtype.is_integer()),
+        "float": bool(dtype.is_float64()),
+        "date": bool(dtype.is_date()),
+        "bool": bool(dtype.is_boolean()),
+    }
+    return same.get(col.dtype, False)
+
+
+def _parse_typed(col: Column, v: ir.Value) -> tuple[ir.Value, str | None]:
+    """:func:`_parse` for a source column already of the contract's type (:func:`keeps_type`)."""
+    if col.dtype == "int":
+        return _whole(v.cast("float64"))
+    if col.dtype == "float":
+        return _finite(v)
+    if col.dtype in ("date", "timestamp"):
+        return _in_years(v), _PARSE_REASONS[col.dtype]
+    return v, None  # a boolean is a boolean
+
+
+_PARSE_REASONS = {
+    "int": "not a whole number (or too large)",
+    "float": "not a number",
+    "date": "not a date (expected YYYY-MM-DD)",
+    "timestamp": "not a timestamp (expected ISO 8601, e.g. 2024-03-05T14:30:00)",
+    "bool": "not a boolean (expected true/false, yes/no or 1/0)",
+}
+
+
+def _whole(f: ir.FloatingValue) -> tuple[ir.Value, str]:
+    # Not floor(): Ibis casts its result to int64, and a value outside int64
+    # (1e20) must reject its row, not fail the whole import.
+    i = f.try_cast("int64")  # NULL for NaN, infinities and values beyond int64
+    whole = i.notnull() & (i.cast("float64") == f)
+    return ibis.cases((whole, i), else_=_null("int64")), _PARSE_REASONS["int"]
+
+
+def _finite(f: ir.FloatingValue) -> tuple[ir.Value, str]:
+    finite = f.notnull() & ~f.isnan() & ~f.isinf()
+    return ibis.cases((finite, f), else_=_null("float64")), _PARSE_REASONS["float"]
+
+
 def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str | None]:
     """Return the typed value of ``s`` (NULL when unparseable) and the parse-failure reason."""
+    if not s.type().is_string():
+        return _parse_typed(col, s)
     if col.dtype == "int":
-        f = s.try_cast("float64")
-        # Not floor(): Ibis casts its result to int64, and a value outside int64
-        # (1e20) must reject its row, not fail the whole import.
-        i = f.try_cast("int64")  # NULL for NaN, infinities and values beyond int64
-        whole = i.notnull() & (i.cast("float64") == f)
-        return (ibis.cases((whole, i), else_=_null("int64")),
-                "not a whole number (or too large)")
+        return _whole(s.try_cast("float64"))
     if col.dtype == "float":
-        f = s.try_cast("float64")
-        finite = f.notnull() & ~f.isnan() & ~f.isinf()
-        return ibis.cases((finite, f), else_=_null("float64")), "not a number"
+        return _finite(s.try_cast("float64"))
     if col.dtype == "date":
-        return _in_years(s.try_cast("date")), "not a date (expected YYYY-MM-DD)"
+        return _in_years(s.try_cast("date")), _PARSE_REASONS["date"]
     if col.dtype == "timestamp":
         with_offset = s.re_search(OFFSET_PATTERN)
         absolute = s.try_cast(dt.Timestamp(timezone="UTC"))
         local = _to_zone(rules.engine, rules.timezone, absolute)
         typed = _in_years(ibis.cases((with_offset, local), else_=s.try_cast("timestamp")))
-        return typed, "not a timestamp (expected ISO 8601, e.g. 2024-03-05T14:30:00)"
+        return typed, _PARSE_REASONS["timestamp"]
     if col.dtype == "bool":
         low = s.lower()
         typed = ibis.cases(
@@ -202,7 +255,7 @@ def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str 
             (low.isin(FALSE_WORDS), ibis.literal(False)),
             else_=_null("boolean"),
         )
-        return typed, "not a boolean (expected true/false, yes/no or 1/0)"
+        return typed, _PARSE_REASONS["bool"]
     return s, None
 
 
@@ -240,13 +293,18 @@ def _column_checks(
 def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
     """Type every contract column and find each row's first failing field check.
 
-    ``strings`` holds ``_src``, ``_line`` and every contract column as a string.
+    ``strings`` holds ``_src``, ``_line`` and every contract column, as a string
+    or of a type :func:`keeps_type` accepts for it (read as is, not parsed).
     The result holds ``_src``, ``_line``, the typed contract columns and
     ``_reason``/``_column``/``_value`` (NULL for a row that passed).
     """
-    cleaned: dict[str, ir.StringValue] = {}
+    cleaned: dict[str, ir.Value] = {}
     for col in entity.columns:
-        s = _strip(strings[col.name].cast("string")).nullif("")
+        raw = strings[col.name]
+        if not raw.type().is_string() and keeps_type(col, raw.type()):
+            cleaned[col.name] = raw  # typed already: no blanks, never empty
+            continue
+        s = _strip(raw.cast("string")).nullif("")
         if col.default is not None:
             s = s.fill_null(col.default)
         cleaned[col.name] = s
@@ -290,7 +348,7 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
         **{k: stage1[f"__typed_{k}"] for k in typed},
         _reason=first([stage1[f"__why{i}"] for i in range(len(failures))]),
         _column=first([ibis.literal(name) for _, _, name in failures]),
-        _value=first([stage1[name] for _, _, name in failures]),
+        _value=first([stage1[name].cast("string") for _, _, name in failures]),
     )
 
 
