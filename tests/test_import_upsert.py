@@ -74,11 +74,11 @@ def test_failure_part_way_leaves_workspace_untouched(
     real = store.upsert
     calls: list[str] = []
 
-    def flaky(con: Any, entity: Any, checked: str) -> Any:
+    def flaky(con: Any, entity: Any, checked: str, *args: Any) -> Any:
         calls.append(entity.name)
         if len(calls) == 3:
             raise RuntimeError("disk on fire")
-        return real(con, entity, checked)
+        return real(con, entity, checked, *args)
 
     monkeypatch.setattr(store, "upsert", flaky)
     rows = [dict(r) for r in CANONICAL["reps"]]

@@ -415,33 +415,47 @@ class _Run:
         counts = summary.entities.setdefault(entity.name, Counts())
         live = [p for p in parts if p.applied is not None and p.read and p.read.rows]
         if live:
-            name = entity.name
-            names = [p.path.name for p in self.parts]
-            strings = self.sink.load(self._strings(entity, live), f"_wj_strings_{name}")
-            # Field checks parse every value once, into one table; duplicates and
-            # references are then cheap joins on it, evaluated where they are read.
-            fields = self.sink.materialize(
-                f"_wj_fields_{name}", check_fields(entity, strings, self.rules))
-            dups = self.sink.materialize(f"_wj_dups_{name}", duplicate_keys(entity, fields))
-            checked_name = f"_wj_checked_{name}"
-            checked = self.sink.view(checked_name, check_references(
-                entity, check_duplicates(entity, fields, names, dups), self._targets(entity)))
-            renames = {p.src: p.renames for p in live}
-            rejected = self.sink.add_rejects(checked, checked_name, renames)
-            written = self.sink.upsert(entity, checked, checked_name)
-            self._warn_unknown(entity, checked, renames, summary)
-            for temp in (checked_name, f"_wj_dups_{name}", f"_wj_fields_{name}"):
-                self.sink.drop(temp)
-            for p in live:
-                c = p.summary.counts
-                c.rejected += rejected.get(p.src, 0)
-                w = written.get(p.src)
-                if w is not None:
-                    c.inserted, c.updated, c.unchanged = w.inserted, w.updated, w.unchanged
+            self._check_and_write(entity, live, summary)
         for p in parts:
             counts.add(p.summary.counts)
             if not p.summary.counts.balanced:  # a bug, not bad input: refuse to commit
                 raise ImportFailed(f"{p.path}: counts do not add up ({p.summary.counts})")
+
+    def _check_and_write(self, entity: Entity, live: Sequence[_Part],
+                         summary: ImportSummary) -> None:
+        """Validate the parts' rows, record rejects, write the accepted rows, count.
+
+        The field checks are a view of the sources on DuckDB (each step below
+        streams the files again, reading only the columns it needs, instead of
+        holding a copy of every row); duplicates are looked up in the small
+        table of keys held more than once. When no row is rejected for a
+        duplicate or an unknown reference, the accepted rows are exactly those
+        that passed the field checks, and are written from those without joins.
+        """
+        name = entity.name
+        names = [p.path.name for p in self.parts]
+        strings = self.sink.load(self._strings(entity, live), f"_wj_strings_{name}")
+        checks = check_fields(entity, strings, self.rules)
+        fields_name, dups_name = f"_wj_fields_{name}", f"_wj_dups_{name}"
+        fields = self.sink.stage(fields_name, checks.mutate(_fields_ok=checks["_reason"].isnull()))
+        dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields))
+        checked_name = f"_wj_checked_{name}"
+        checked = self.sink.view(checked_name, check_references(
+            entity, check_duplicates(entity, fields, names, dups), self._targets(entity)))
+        renames = {p.src: p.renames for p in live}
+        rejected, late = self.sink.add_rejects(checked, checked_name, renames)
+        accepted = {p.src: p.read.rows - rejected.get(p.src, 0) for p in live if p.read}
+        final, final_name = (checked, checked_name) if late else (fields, fields_name)
+        written = self.sink.upsert(entity, final, final_name, accepted)
+        self._warn_unknown(entity, final, renames, summary)
+        for temp in (checked_name, dups_name, fields_name):
+            self.sink.drop(temp)
+        for p in live:
+            c = p.summary.counts
+            c.rejected += rejected.get(p.src, 0)
+            w = written.get(p.src)
+            if w is not None:
+                c.inserted, c.updated, c.unchanged = w.inserted, w.updated, w.unchanged
 
     def _warn_unknown(self, entity: Entity, checked: ir.Table,
                       renames: dict[int, dict[str, str]], summary: ImportSummary) -> None:

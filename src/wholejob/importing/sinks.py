@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DuckDBSink", "Sink", "SparkSink", "sink_for"]
 
-_REJECT_COLUMNS = ("_src", "_line", "_column", "_value", "_reason")
+_REJECT_COLUMNS = ("_src", "_line", "_column", "_value", "_reason", "_fields_ok")
 
 
 class Sink:
@@ -64,13 +64,23 @@ class Sink:
         """Name ``expr`` for the steps that read it; the engine may evaluate it each time."""
         return self.materialize(name, expr)
 
+    def stage(self, name: str, expr: ir.Table) -> ir.Table:
+        """The field checks: evaluated once where that pays, else a view (:meth:`view`)."""
+        return self.materialize(name, expr)
+
     def add_rejects(self, checked: ir.Table, name: str,
-                    renames: Mapping[int, Mapping[str, str]]) -> dict[int, int]:
-        """Record the rows carrying a ``_reason``; return counts per source part."""
+                    renames: Mapping[int, Mapping[str, str]]) -> tuple[dict[int, int], int]:
+        """Record the rows carrying a ``_reason``; return counts per source part, and
+        how many of them passed the field checks (``_fields_ok``: a duplicate or an
+        unknown reference)."""
         raise NotImplementedError
 
-    def upsert(self, entity: Entity, checked: ir.Table, name: str) -> dict[int, WriteCounts]:
-        """Write the accepted rows by key; return inserted/updated/unchanged per part."""
+    def upsert(self, entity: Entity, checked: ir.Table, name: str,
+               accepted: Mapping[int, int]) -> dict[int, WriteCounts]:
+        """Write the accepted rows by key; return inserted/updated/unchanged per part.
+
+        ``accepted`` counts the rows without a ``_reason`` per source part.
+        """
         raise NotImplementedError
 
     def add_warnings(self, found: ir.Table, renames: Mapping[int, Mapping[str, str]]
@@ -93,12 +103,18 @@ class DuckDBSink(Sink):
         store.create_view(self.con, name, self.ws.meta.compile(expr))
         return self.ws.meta.table(name)
 
+    def stage(self, name: str, expr: ir.Table) -> ir.Table:
+        # Streaming the sources again per step is cheaper than a table of every
+        # row, which at millions of rows outgrows the memory limit and spills.
+        return self.view(name, expr)
+
     def add_rejects(self, checked: ir.Table, name: str,
-                    renames: Mapping[int, Mapping[str, str]]) -> dict[int, int]:
+                    renames: Mapping[int, Mapping[str, str]]) -> tuple[dict[int, int], int]:
         return store.add_rejects(self.con, name, renames)
 
-    def upsert(self, entity: Entity, checked: ir.Table, name: str) -> dict[int, WriteCounts]:
-        return store.upsert(self.con, entity, name)
+    def upsert(self, entity: Entity, checked: ir.Table, name: str,
+               accepted: Mapping[int, int]) -> dict[int, WriteCounts]:
+        return store.upsert(self.con, entity, name, accepted)
 
     def add_warnings(self, found: ir.Table, renames: Mapping[int, Mapping[str, str]]
                      ) -> dict[str, int]:
@@ -152,7 +168,7 @@ class SparkSink(Sink):
         self.con.register(name, table.to_pyarrow())
 
     def add_rejects(self, checked: ir.Table, name: str,
-                    renames: Mapping[int, Mapping[str, str]]) -> dict[int, int]:
+                    renames: Mapping[int, Mapping[str, str]]) -> tuple[dict[int, int], int]:
         local = f"{name}_rejects"
         self._to_duckdb(
             checked.filter(checked["_reason"].notnull()).select(*_REJECT_COLUMNS), local
@@ -171,7 +187,8 @@ class SparkSink(Sink):
         finally:
             self.con.unregister(local)
 
-    def upsert(self, entity: Entity, checked: ir.Table, name: str) -> dict[int, WriteCounts]:
+    def upsert(self, entity: Entity, checked: ir.Table, name: str,
+               accepted: Mapping[int, int]) -> dict[int, WriteCounts]:
         cols = entity.column_names
         target = self.engine.table(entity.name)
         src = checked.filter(checked["_reason"].isnull()).select(*cols, "_src")

@@ -117,28 +117,42 @@ def _renamed(renames: Mapping[int, Mapping[str, str]], column: str = "_column") 
 
 def add_rejects(
     con: duckdb.DuckDBPyConnection, checked: str, renames: Mapping[int, Mapping[str, str]]
-) -> dict[int, int]:
-    """Record the rows of ``checked`` that carry a ``_reason``; return counts per part."""
+) -> tuple[dict[int, int], int]:
+    """Record the rows of ``checked`` that carry a ``_reason``.
+
+    Returns the counts per part and how many of those rows had passed the field
+    checks (``_fields_ok``: rejected for a duplicate key or an unknown reference).
+    ``checked`` is read once: the rejected rows are few, and counted from a copy.
+    """
+    staged = _q(f"{checked}_rejected")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT _src, _line, _column, _value, "
+        f"_reason, _fields_ok FROM {_q(checked)} WHERE _reason IS NOT NULL"
+    )
     con.execute(
         f"INSERT INTO {REJECTS_TABLE} SELECT _src, _line, {_renamed(renames)}, _value, _reason "
-        f"FROM {_q(checked)} WHERE _reason IS NOT NULL"
+        f"FROM {staged}"
     )
     rows = con.execute(
-        f"SELECT _src, count(*) FROM {_q(checked)} WHERE _reason IS NOT NULL GROUP BY _src"
+        f"SELECT _src, count(*), count(*) FILTER (WHERE _fields_ok) FROM {staged} GROUP BY _src"
     ).fetchall()
-    return {int(s): int(n) for s, n in rows}
+    con.execute(f"DROP TABLE {staged}")
+    return {int(s): int(n) for s, n, _ in rows}, sum(int(late) for _, _, late in rows)
 
 
 def add_warnings(
     con: duckdb.DuckDBPyConnection, sql: str, renames: Mapping[int, Mapping[str, str]]
 ) -> dict[str, int]:
     """Record warning rows (``_src, line, column, value, reason``); return counts per column."""
+    staged = "_wj_new_warnings"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged} AS {sql}")
     reported = _renamed(renames, 'w."column"')
     con.execute(
         f"INSERT INTO {WARNINGS_TABLE} SELECT _src, line, {reported}, value, reason "
-        f"FROM ({sql}) w"
+        f"FROM {staged} w"
     )
-    rows = con.execute(f'SELECT "column", count(*) FROM ({sql}) GROUP BY 1').fetchall()
+    rows = con.execute(f'SELECT "column", count(*) FROM {staged} GROUP BY 1').fetchall()
+    con.execute(f"DROP TABLE {staged}")
     return {str(c): int(n) for c, n in rows}
 
 
@@ -161,25 +175,26 @@ def _same(a: str, b: str, cols: Sequence[str], *, strict: Sequence[str] = ()) ->
     )
 
 
-def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str) -> dict[int, WriteCounts]:
+def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str,
+           accepted: Mapping[int, int]) -> dict[int, WriteCounts]:
     """Write the accepted rows of ``checked`` into the entity's table by key.
 
     A row whose key is new is inserted; a row whose key exists with different
     values replaces it; an identical row is left alone, so re-importing the same
-    files writes nothing. Returns the counts per source part.
+    files writes nothing. ``accepted`` counts the rows without a ``_reason`` per
+    source part. Returns the counts per source part.
     """
     cols = entity.column_names
     key = list(entity.key)
     required = entity.required
     col_list = ", ".join(_q(c) for c in cols)
     target = _q(entity.name)
-    accepted = f"FROM {_q(checked)} WHERE _reason IS NULL"
+    accepted_rows = f"FROM {_q(checked)} WHERE _reason IS NULL"
     if con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchall()[0][0]:
         # An empty table (a first import): every accepted row is new. Insert them
         # straight away instead of staging a compare table as large as the import.
-        rows = con.execute(f"SELECT _src, count(*) {accepted} GROUP BY _src").fetchall()
-        con.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} {accepted}")
-        return {int(src): WriteCounts(inserted=int(n)) for src, n in rows}
+        con.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} {accepted_rows}")
+        return {int(src): WriteCounts(inserted=int(n)) for src, n in accepted.items() if n}
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_COMPARE_TABLE} AS "
         f"SELECT s.*, CASE WHEN t.__wj_hit IS NULL THEN 'insert' "
