@@ -46,6 +46,7 @@ from wholejob.importing.validation import (
     check_references,
     duplicate_keys,
     keeps_type,
+    repeated_keys,
     unknown_references,
 )
 from wholejob.jobmodel import load_job_model
@@ -438,7 +439,12 @@ class _Run:
         checks = check_fields(entity, strings, self.rules)
         fields_name, dups_name = f"_wj_fields_{name}", f"_wj_dups_{name}"
         fields = self.sink.stage(fields_name, checks.mutate(_fields_ok=checks["_reason"].isnull()))
-        dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields))
+        repeated_name = f"_wj_repeated_{name}"
+        repeated = self.sink.materialize(repeated_name, repeated_keys(entity, fields))
+        if self.sink.count(repeated):
+            dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields, repeated))
+        else:  # no key appears twice: no duplicates, whatever passed
+            dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields.limit(0)))
         checked_name = f"_wj_checked_{name}"
         checked = self.sink.view(checked_name, check_references(
             entity, check_duplicates(entity, fields, names, dups), self._targets(entity)))
@@ -448,7 +454,7 @@ class _Run:
         final, final_name = (checked, checked_name) if late else (fields, fields_name)
         written = self.sink.upsert(entity, final, final_name, accepted)
         self._warn_unknown(entity, final, renames, summary)
-        for temp in (checked_name, dups_name, fields_name):
+        for temp in (checked_name, dups_name, repeated_name, fields_name):
             self.sink.drop(temp)
         for p in live:
             c = p.summary.counts

@@ -88,6 +88,10 @@ class Sink:
         """Record unknown-reference warnings; return counts per column."""
         raise NotImplementedError
 
+    def count(self, table: ir.Table) -> int:
+        """The number of rows of ``table``."""
+        return int(table.count().to_pyarrow().as_py())
+
     def drop(self, name: str) -> None:
         """Release what :meth:`materialize` made."""
 

@@ -60,6 +60,7 @@ __all__ = [
     "check_references",
     "duplicate_keys",
     "keeps_type",
+    "repeated_keys",
     "unknown_references",
     "validate",
 ]
@@ -360,15 +361,31 @@ def _key_text(t: ir.Table, key: Sequence[str]) -> ir.StringValue:
     return out
 
 
-def duplicate_keys(entity: Entity, checked: ir.Table) -> ir.Table:
+def repeated_keys(entity: Entity, checked: ir.Table) -> ir.Table:
+    """Return the keys more than one row holds, whether or not the rows passed.
+
+    A superset of :func:`duplicate_keys` that reads only the key columns, so the
+    engine computes no other check; usually empty, and then there is nothing
+    more to look for.
+    """
+    key = list(entity.key)
+    grouped = checked.group_by(key).aggregate(__n=checked.count())
+    return grouped.filter(grouped["__n"] > 1).select(*key)
+
+
+def duplicate_keys(entity: Entity, checked: ir.Table,
+                   among: ir.Table | None = None) -> ir.Table:
     """Return the keys that more than one passing row holds, with their first row.
 
     The result has the key columns and ``__first_at`` (the smallest
     ``_src * 2**40 + _line`` holding the key). It is small whenever duplicates are
-    rare, so the engine can keep it for :func:`check_duplicates`.
+    rare, so the engine can keep it for :func:`check_duplicates`. ``among``
+    (:func:`repeated_keys`) limits the search to those keys.
     """
     key = list(entity.key)
     ok = checked.filter(checked["_reason"].isnull())
+    if among is not None:
+        ok = ok.semi_join(among, [ok[k].identical_to(among[k]) for k in key])
     # (_src, _line) is unique per row, so the minimum of its encoding is the first row.
     order = ok["_src"].cast("int64") * (2**40) + ok["_line"]
     grouped = ok.group_by(key).aggregate(__first_at=order.min(), __n=ok.count())
