@@ -228,9 +228,10 @@ class _Run:
     def execute(self, started: datetime) -> ImportSummary:
         """Run the import: read outside, write inside one transaction, always clean up.
 
-        Files are read into temporary tables before the transaction starts: that
-        writes nothing to the workspace, and the engine scans committed temporary
-        tables faster than transaction-local ones.
+        Files are read (CSV into temporary tables, Parquet as views of the files)
+        before the transaction starts: that writes nothing to the workspace, and
+        the engine scans committed temporary tables faster than transaction-local
+        ones.
         """
         con = self.ws.raw
         try:
