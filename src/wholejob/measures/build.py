@@ -119,30 +119,45 @@ def _value(spec: MeasureSpec, row: Row | None, rep_id: str, inp: Inputs,
 
 def _measures(
     practice: str, model: JobModel, specs: dict[str, MeasureSpec], rows: dict[str, Row | None],
-    peer_rows: dict[str, list[float | None]], table_of: dict[str, str],
+    peers: _PeerStats, table_of: dict[str, str],
 ) -> list[MeasureValue]:
     out = []
     for m in model.practices[practice].measures:
         spec = specs.get(m.id)
         if spec is None:
             continue
-        out.append(_measure_value(m, spec, rows.get(m.id), peer_rows[m.id], table_of[m.id]))
+        out.append(_measure_value(m, spec, rows.get(m.id), peers, table_of[m.id]))
     return out
 
 
+class _PeerStats:
+    """Peer summaries of each measure, made once per measure and direction, not per rep."""
+
+    def __init__(self, values: dict[str, list[float | None]]):
+        self.values = values
+        self._made: dict[tuple[str, bool], scoring.PeerValues] = {}
+
+    def of(self, measure_id: str, higher: bool) -> scoring.PeerValues:
+        key = (measure_id, higher)
+        if key not in self._made:
+            self._made[key] = scoring.PeerValues(self.values[measure_id], higher)
+        return self._made[key]
+
+
 def _measure_value(m: Measure, spec: MeasureSpec, row: Row | None,
-                   peers: list[float | None], table: str) -> MeasureValue:
+                   peer_stats: _PeerStats, table: str) -> MeasureValue:
     higher = m.direction == "higher"
+    peers = peer_stats.of(m.id, higher)
     value = None if row is None else row["value"]
     return MeasureValue(
         measure_id=m.id, practice=spec.practice, name=m.name, value=value, unit=spec.unit,
         higher_is_better=higher,
         numerator=None if row is None else row["numerator"],
         denominator=None if row is None else row["denominator"],
-        team_median=scoring.team_median(peers),
-        top_quartile=scoring.top_quartile(peers, higher),
+        team_median=peers.median,
+        top_quartile=peers.top_quartile,
         target=spec.target,
-        score=scoring.percentile_score(value, peers, higher),
+        score=peers.score(value),
         # Sorted: an aggregated collect has no order on any engine, and findings
         # show the first few ids.
         record_ids={table: sorted(row["ids"] or [])} if row is not None else {},
@@ -201,13 +216,14 @@ def build_scorecard(
         ]
         for s in specs
     }
+    peer_stats = _PeerStats(peer_values)
     effort = _Effort(model, period, hours, scope.peers)
     reps = []
     for r in scope.reps:
         rid = r["rep_id"]
         practices = {
             p: effort.practice_score(
-                r, p, _measures(p, model, by_id, rows.get(rid, {}), peer_values, table_of),
+                r, p, _measures(p, model, by_id, rows.get(rid, {}), peer_stats, table_of),
                 hours.samples.get(rid, {}).get(p, []),
             )
             for p in model.practice_ids
@@ -243,11 +259,12 @@ class _Effort:
         self.model, self.period, self.hours = model, period, hours
         self.key = {p: (f"tag_{p}" if p in model.account_ids else p) for p in model.all_ids}
         self.peer_hpw = {
-            p: [self.per_week(hours.total(rid, self.key[p])) for rid in peers]
+            p: scoring.PeerValues([self.per_week(hours.total(rid, self.key[p]))
+                                   for rid in peers])
             for p in model.all_ids
         }
         # Typical non-selling time: the peers' median `other` hours per week.
-        self.typical_other = scoring.team_median(self.peer_hpw[OTHER])
+        self.typical_other = self.peer_hpw[OTHER].median
 
     def per_week(self, h: float | None) -> float | None:
         """Hours per week over the period, rounded to 0.01."""
@@ -288,8 +305,8 @@ class _Effort:
             activities=self.hours.count(rid, key),
             floor_hours_per_week=floor,
             target_hours_per_week=target,
-            team_median_hours_per_week=scoring.team_median(self.peer_hpw[p]),
-            top_quartile_hours_per_week=scoring.top_quartile(self.peer_hpw[p]),
+            team_median_hours_per_week=self.peer_hpw[p].median,
+            top_quartile_hours_per_week=self.peer_hpw[p].top_quartile,
             effort_score=scoring.effort_score(hpw, floor, target),
             effectiveness_score=eff,
             weekly_hours=weekly,
