@@ -158,6 +158,7 @@ def _measure_json(m: MeasureValue) -> dict[str, Any]:
         "target": m.target, "numerator": m.numerator, "denominator": m.denominator,
         "score": m.score,
         "record_ids": {t: ids[:RECORD_SAMPLE] for t, ids in m.record_ids.items()},
+        "record_counts": dict(m.record_counts),
     }
 
 

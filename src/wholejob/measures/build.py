@@ -28,7 +28,13 @@ from wholejob.measures.hours import Hours, effort_filter, measure_hours
 from wholejob.measures.period import Period, resolve_period
 from wholejob.measures.registry import FAMILIES, MEASURES
 from wholejob.measures.spec import MeasureSpec
-from wholejob.scorecard import MeasureValue, PracticeScore, RepScore, Scorecard
+from wholejob.scorecard import (
+    RECORD_ID_SAMPLE,
+    MeasureValue,
+    PracticeScore,
+    RepScore,
+    Scorecard,
+)
 from wholejob.workspace import Workspace
 
 __all__ = ["build_scorecard", "trace"]
@@ -86,6 +92,13 @@ def _run_measures(inp: Inputs, specs: list[MeasureSpec]) -> dict[tuple[str, str]
         if not parts:
             continue
         query = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        # Keep the count and a bounded sample of the ids: at 10 M activities
+        # the full lists run to tens of millions of ids; trace() returns them.
+        ids = query.ids
+        query = query.mutate(
+            n_ids=ibis.ifelse(ids.isnull(), 0, ids.length()),
+            ids=ids.sort()[:RECORD_ID_SAMPLE],
+        )
         for r in query.to_pyarrow().to_pylist():
             out[(r["rep_id"], r["measure_id"])] = r
     return out
@@ -113,7 +126,7 @@ def _value(spec: MeasureSpec, row: Row | None, rep_id: str, inp: Inputs,
     if row is not None:
         return row
     if spec.zero_when_absent:
-        return {"numerator": 0.0, "denominator": None, "value": 0.0, "ids": []}
+        return {"numerator": 0.0, "denominator": None, "value": 0.0, "ids": [], "n_ids": 0}
     return None
 
 
@@ -158,9 +171,9 @@ def _measure_value(m: Measure, spec: MeasureSpec, row: Row | None,
         top_quartile=peers.top_quartile,
         target=spec.target,
         score=peers.score(value),
-        # Sorted: an aggregated collect has no order on any engine, and findings
-        # show the first few ids.
-        record_ids={table: sorted(row["ids"] or [])} if row is not None else {},
+        # The engine sorted them: an aggregated collect has no order on any engine.
+        record_ids={table: list(row["ids"] or [])} if row is not None else {},
+        record_counts={table: int(row["n_ids"])} if row is not None else {},
     )
 
 
