@@ -24,7 +24,7 @@ import ibis
 from wholejob.jobmodel import OTHER, JobModel, Measure, load_job_model
 from wholejob.measures import scoring
 from wholejob.measures.base import Inputs, prepare_inputs
-from wholejob.measures.hours import Hours, effort_filter, measure_hours
+from wholejob.measures.hours import Hours, effort_filter, measure_hours, sample_effort
 from wholejob.measures.period import Period, resolve_period
 from wholejob.measures.registry import FAMILIES, MEASURES
 from wholejob.measures.spec import MeasureSpec
@@ -207,6 +207,7 @@ def build_scorecard(
     inp = prepare_inputs(ws, model, period, None if scope.all_reps else scope.peers)
     try:
         hours = measure_hours(inp)
+        samples = sample_effort(inp)
         raw = _run_measures(inp, specs)
     finally:
         inp.release()
@@ -237,7 +238,7 @@ def build_scorecard(
         practices = {
             p: effort.practice_score(
                 r, p, _measures(p, model, by_id, rows.get(rid, {}), peer_stats, table_of),
-                hours.samples.get(rid, {}).get(p, []),
+                samples.get(rid, {}).get(p, []),
             )
             for p in model.practice_ids
         }
@@ -305,10 +306,9 @@ class _Effort:
         h = self.hours.total(rid, key)
         hpw = self.per_week(h)
         selling = self.hours.selling(rid)
-        weeks = self.hours.weekly.get(rid, {}).get(key, {})
+        weeks = self.hours.weekly(rid, key, n_weeks)
         weekly: list[float | None] = (
-            [round(weeks.get(i, 0.0), 2) for i in range(n_weeks)]
-            if rid in self.hours.reps else [None] * n_weeks
+            [round(h, 2) for h in weeks] if weeks is not None else [None] * n_weeks
         )
         return PracticeScore(
             practice=p,
