@@ -21,7 +21,8 @@ together) is its own:
 * ``aggregates``: hours and activity counts per rep x practice x week, from
   already-classified rows (the library's prepared activity table, written once
   to Parquet, not timed): the library's own aggregate
-  (:func:`wholejob.measures.hours.measure_hours`), a hand-written DuckDB SQL
+  (:func:`wholejob.measures.hours.measure_hours`, what ``build_scorecard`` uses;
+  the effort samples are a separate query), a hand-written DuckDB SQL
   query and the straightforward pandas version, in the same process on the same
   rows. The three results are checked equal before any time is reported.
 * ``forecast``: ``benchmarks/forecast.py`` (1,000 reps x 10,000 paths x 26

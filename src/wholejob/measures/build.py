@@ -1,11 +1,12 @@
 """Build the scorecard: effort and effectiveness of every rep on every practice.
 
 The work runs in the engine as a bounded number of grouped queries whatever the
-number of reps: a few to prepare the shared tables (:mod:`.base`), two for
+number of reps: a few to prepare the shared tables (:mod:`.base`), one for
 hours (:mod:`.hours`), one for the effort samples and one per measure family
-(pipeline, deals, engagement, touches), each the union of its measures. Python
-then only assembles aggregated rows into :class:`~wholejob.scorecard.Scorecard`
-and scores them against peers.
+(pipeline, deals, engagement, touches), each the union of its measures with
+record counts and a bounded sample of record ids. Python then only assembles
+aggregated rows into :class:`~wholejob.scorecard.Scorecard` and scores them
+against peers (each measure's peers summarised once).
 
 Peers are the reps a rep is compared with: the team given by ``team``, the
 rep's own team when ``rep`` is given (everyone when the rep has no team), else
