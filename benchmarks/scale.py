@@ -21,7 +21,8 @@ together) is its own:
 * ``aggregates``: hours and activity counts per rep x practice x week, from
   already-classified rows (the library's prepared activity table, written once
   to Parquet, not timed): the library's own aggregate
-  (:func:`wholejob.measures.hours.measure_hours`), a hand-written DuckDB SQL
+  (:func:`wholejob.measures.hours.measure_hours`, what ``build_scorecard`` uses;
+  the effort samples are a separate query), a hand-written DuckDB SQL
   query and the straightforward pandas version, in the same process on the same
   rows. The three results are checked equal before any time is reported.
 * ``forecast``: ``benchmarks/forecast.py`` (1,000 reps x 10,000 paths x 26
@@ -168,9 +169,8 @@ def _library(inp: Any) -> Any:
 
 
 def _cells_of_hours(h: Any) -> tuple[Cells, dict[tuple[str, str], int]]:
-    cells = {(r, p, w): (v, -1) for r, by_p in h.weekly.items() for p, by_w in by_p.items()
-             for w, v in by_w.items()}
-    counts = {(r, p): n for r, by_p in h.counts.items() for p, n in by_p.items() if n}
+    cells = _cells_of_arrow(h.to_arrow())
+    counts = {(r, p): n for r in h.reps for p in h.keys if (n := h.count(r, p))}
     return cells, counts
 
 
@@ -223,7 +223,7 @@ def phase_aggregates(parquet: Path, repeat: int, tags: list[str]) -> None:
     sql, pandas_ = _cells_of_arrow(results["sql"]), _cells_of_pandas(results["pandas"])
     _same(lib_hours, sql, "wholejob vs SQL")
     _same(pandas_, sql, "pandas vs SQL")
-    if _counts(sql) != lib_counts:
+    if _counts(sql) != lib_counts or _counts(lib_hours) != lib_counts:
         raise AssertionError("wholejob vs SQL: activity counts differ")
     if _counts(pandas_) != _counts(sql):
         raise AssertionError("pandas vs SQL: activity counts differ")

@@ -107,3 +107,23 @@ def test_demo_profiles_show_in_the_measures(demo):
             for m in ps.measures:
                 assert m.score is None or 0 <= m.score <= 100
     assert card.to_json()["reps"][0]["practices"]["prospecting"]["effort_score"] is not None
+
+
+@pytest.mark.slow
+def test_measures_keep_counts_and_a_sample_of_what_trace_returns(demo):
+    """A measure holds every record's count and the first ids; trace gives them all."""
+    from wholejob.measures import trace
+    from wholejob.scorecard import RECORD_ID_SAMPLE
+
+    ws, card, _profiles = demo
+    rep = card.reps[0]
+    # Each trace prepares the inputs again: check the measures with the most records.
+    measures = sorted(((sum(m.record_counts.values()), p, m) for p, ps in rep.practices.items()
+                       for m in ps.measures), key=lambda x: -x[0])[:6]
+    assert measures[0][0] > RECORD_ID_SAMPLE  # some lists are cut: the sample is a sample
+    for _n, practice, m in measures:
+        full = trace(ws, rep.rep_id, practice, m.measure_id)
+        assert set(m.record_counts) == set(m.record_ids) == set(full)
+        for table, ids in full.items():
+            assert m.record_counts[table] == len(ids)
+            assert m.record_ids[table] == ids[:RECORD_ID_SAMPLE]

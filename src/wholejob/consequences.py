@@ -81,6 +81,8 @@ class Peers:
         self.sellers = [r for r in scorecard.reps if r.role != "manager"]
         self.currency = scorecard.currency
         self.n_weeks = max(1, len(scorecard.weeks))
+        self._medians: dict[tuple[str, str], float | None] = {}
+        self._figures: dict[str, float | None] = {}
 
     def values(self, practice: str,
                get: Callable[[PracticeScore], float | None]) -> list[float | None]:
@@ -93,6 +95,18 @@ class Peers:
 
     def peer_measure(self, practice: str, measure_id: str) -> float | None:
         """Return the team median of a measure (the scorecard's, else computed)."""
+        key = (practice, measure_id)
+        if key not in self._medians:  # asked for once per rep: walk the sellers once
+            self._medians[key] = self._peer_measure(practice, measure_id)
+        return self._medians[key]
+
+    def team_figure(self, name: str, compute: Callable[[], float | None]) -> float | None:
+        """Return a team-wide figure, computed on first use (rules ask once per rep)."""
+        if name not in self._figures:
+            self._figures[name] = compute()
+        return self._figures[name]
+
+    def _peer_measure(self, practice: str, measure_id: str) -> float | None:
         for rep in self.sellers:
             s = rep.practices.get(practice)
             m = s.measure(measure_id) if s else None
@@ -122,7 +136,7 @@ def _avg_deal(ctx: Peers, rep: RepScore) -> float | None:
         if booked is None or won is None or not booked.numerator or not won.numerator:
             return None
         return booked.numerator / won.numerator
-    return one(rep) or median_of(one(r) for r in ctx.sellers)
+    return one(rep) or ctx.team_figure("avg_deal", lambda: median_of(one(r) for r in ctx.sellers))
 
 
 def _per_quarter(ctx: Peers, m: MeasureValue, amount: float) -> float:

@@ -158,6 +158,7 @@ def _measure_json(m: MeasureValue) -> dict[str, Any]:
         "target": m.target, "numerator": m.numerator, "denominator": m.denominator,
         "score": m.score,
         "record_ids": {t: ids[:RECORD_SAMPLE] for t, ids in m.record_ids.items()},
+        "record_counts": dict(m.record_counts),
     }
 
 
@@ -167,21 +168,32 @@ class _Context(Peers):
     def __init__(self, scorecard: Scorecard, model: JobModel) -> None:
         super().__init__(scorecard)
         self.model = model
+        # Team figures are asked for once per rep; each walks every seller, so
+        # they are kept (a team of 1,000 would otherwise cost a million walks).
+        self._hours: dict[str, float | None] = {}
+        self._spread: dict[tuple[str, str], float] = {}
+        self._mix: dict[str, float | None] = {}
 
     def peer_hours(self, practice: str, score: PracticeScore) -> float | None:
         """Return the team median of hours per week (the scorecard's, else computed)."""
         if score.team_median_hours_per_week is not None:
             return score.team_median_hours_per_week
-        return median_of(self.values(practice, lambda s: s.hours_per_week))
+        if practice not in self._hours:
+            self._hours[practice] = median_of(self.values(practice, lambda s: s.hours_per_week))
+        return self._hours[practice]
 
     def peer_spread(self, practice: str, measure_id: str) -> float:
         """Return the robust spread of peers' values (1.4826 x median absolute deviation)."""
-        values = [v for v in self.values(practice, lambda s: measure_value(s, measure_id))
-                  if v is not None]
-        if len(values) < 3:
-            return 0.0
-        mid = statistics.median(values)
-        return 1.4826 * statistics.median(abs(v - mid) for v in values)
+        key = (practice, measure_id)
+        if key not in self._spread:
+            values = [v for v in self.values(practice, lambda s: measure_value(s, measure_id))
+                      if v is not None]
+            if len(values) < 3:
+                self._spread[key] = 0.0
+            else:
+                mid = statistics.median(values)
+                self._spread[key] = 1.4826 * statistics.median(abs(v - mid) for v in values)
+        return self._spread[key]
 
     def mix(self, rep: RepScore, practice: str) -> float | None:
         """Return the practice's hours over its competing practice's hours."""
@@ -194,7 +206,9 @@ class _Context(Peers):
 
     def peer_mix(self, practice: str) -> float | None:
         """Return the team median of :meth:`mix`."""
-        return median_of(self.mix(r, practice) for r in self.sellers)
+        if practice not in self._mix:
+            self._mix[practice] = median_of(self.mix(r, practice) for r in self.sellers)
+        return self._mix[practice]
 
 
 def _levels(rep: RepScore, score: PracticeScore, model: JobModel) -> tuple[float | None, ...]:

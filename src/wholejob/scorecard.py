@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["Finding", "MeasureValue", "PracticeScore", "RepScore", "Scorecard"]
+__all__ = [
+    "RECORD_ID_SAMPLE",
+    "Finding",
+    "MeasureValue",
+    "PracticeScore",
+    "RepScore",
+    "Scorecard",
+]
+
+# Record ids a scorecard keeps per measure (the first, in sorted order); the
+# counts are always complete. Enough for the evidence findings quote.
+RECORD_ID_SAMPLE = 10
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,11 @@ class MeasureValue:
     """One effectiveness measure of one rep on one practice, with its evidence.
 
     ``value`` is ``numerator / denominator`` for ratio measures (``None`` when the
-    denominator is zero or unknown); ``record_ids`` lists the records behind the
-    figure by table, e.g. ``{"opportunities": ["O1", "O7"]}``.
+    denominator is zero or unknown). ``record_counts`` counts the records behind
+    the figure by table, e.g. ``{"opportunities": 1234}``; ``record_ids`` holds
+    the first :data:`RECORD_ID_SAMPLE` of their ids in sorted order, e.g.
+    ``{"opportunities": ["O1", "O7"]}``. The full list of one rep's measure is
+    :func:`wholejob.measures.trace`'s.
     """
 
     measure_id: str
@@ -39,6 +53,7 @@ class MeasureValue:
     target: float | None = None
     score: float | None = None  # 0-100 against peers, None when unknown
     record_ids: dict[str, list[str]] = field(default_factory=dict)
+    record_counts: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -55,6 +70,7 @@ class MeasureValue:
             "target": self.target,
             "score": self.score,
             "record_ids": self.record_ids,
+            "record_counts": self.record_counts,
         }
 
 

@@ -1,11 +1,12 @@
 """Build the scorecard: effort and effectiveness of every rep on every practice.
 
 The work runs in the engine as a bounded number of grouped queries whatever the
-number of reps: a few to prepare the shared tables (:mod:`.base`), two for
+number of reps: a few to prepare the shared tables (:mod:`.base`), one for
 hours (:mod:`.hours`), one for the effort samples and one per measure family
-(pipeline, deals, engagement, touches), each the union of its measures. Python
-then only assembles aggregated rows into :class:`~wholejob.scorecard.Scorecard`
-and scores them against peers.
+(pipeline, deals, engagement, touches), each the union of its measures with
+record counts and a bounded sample of record ids. Python then only assembles
+aggregated rows into :class:`~wholejob.scorecard.Scorecard` and scores them
+against peers (each measure's peers summarised once).
 
 Peers are the reps a rep is compared with: the team given by ``team``, the
 rep's own team when ``rep`` is given (everyone when the rep has no team), else
@@ -24,11 +25,17 @@ import ibis
 from wholejob.jobmodel import OTHER, JobModel, Measure, load_job_model
 from wholejob.measures import scoring
 from wholejob.measures.base import Inputs, prepare_inputs
-from wholejob.measures.hours import Hours, effort_filter, measure_hours
+from wholejob.measures.hours import Hours, effort_filter, measure_hours, sample_effort
 from wholejob.measures.period import Period, resolve_period
 from wholejob.measures.registry import FAMILIES, MEASURES
 from wholejob.measures.spec import MeasureSpec
-from wholejob.scorecard import MeasureValue, PracticeScore, RepScore, Scorecard
+from wholejob.scorecard import (
+    RECORD_ID_SAMPLE,
+    MeasureValue,
+    PracticeScore,
+    RepScore,
+    Scorecard,
+)
 from wholejob.workspace import Workspace
 
 __all__ = ["build_scorecard", "trace"]
@@ -86,6 +93,13 @@ def _run_measures(inp: Inputs, specs: list[MeasureSpec]) -> dict[tuple[str, str]
         if not parts:
             continue
         query = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        # Keep the count and a bounded sample of the ids: at 10 M activities
+        # the full lists run to tens of millions of ids; trace() returns them.
+        ids = query.ids
+        query = query.mutate(
+            n_ids=ibis.ifelse(ids.isnull(), 0, ids.length()),
+            ids=ids.sort()[:RECORD_ID_SAMPLE],
+        )
         for r in query.to_pyarrow().to_pylist():
             out[(r["rep_id"], r["measure_id"])] = r
     return out
@@ -113,39 +127,54 @@ def _value(spec: MeasureSpec, row: Row | None, rep_id: str, inp: Inputs,
     if row is not None:
         return row
     if spec.zero_when_absent:
-        return {"numerator": 0.0, "denominator": None, "value": 0.0, "ids": []}
+        return {"numerator": 0.0, "denominator": None, "value": 0.0, "ids": [], "n_ids": 0}
     return None
 
 
 def _measures(
     practice: str, model: JobModel, specs: dict[str, MeasureSpec], rows: dict[str, Row | None],
-    peer_rows: dict[str, list[float | None]], table_of: dict[str, str],
+    peers: _PeerStats, table_of: dict[str, str],
 ) -> list[MeasureValue]:
     out = []
     for m in model.practices[practice].measures:
         spec = specs.get(m.id)
         if spec is None:
             continue
-        out.append(_measure_value(m, spec, rows.get(m.id), peer_rows[m.id], table_of[m.id]))
+        out.append(_measure_value(m, spec, rows.get(m.id), peers, table_of[m.id]))
     return out
 
 
+class _PeerStats:
+    """Peer summaries of each measure, made once per measure and direction, not per rep."""
+
+    def __init__(self, values: dict[str, list[float | None]]):
+        self.values = values
+        self._made: dict[tuple[str, bool], scoring.PeerValues] = {}
+
+    def of(self, measure_id: str, higher: bool) -> scoring.PeerValues:
+        key = (measure_id, higher)
+        if key not in self._made:
+            self._made[key] = scoring.PeerValues(self.values[measure_id], higher)
+        return self._made[key]
+
+
 def _measure_value(m: Measure, spec: MeasureSpec, row: Row | None,
-                   peers: list[float | None], table: str) -> MeasureValue:
+                   peer_stats: _PeerStats, table: str) -> MeasureValue:
     higher = m.direction == "higher"
+    peers = peer_stats.of(m.id, higher)
     value = None if row is None else row["value"]
     return MeasureValue(
         measure_id=m.id, practice=spec.practice, name=m.name, value=value, unit=spec.unit,
         higher_is_better=higher,
         numerator=None if row is None else row["numerator"],
         denominator=None if row is None else row["denominator"],
-        team_median=scoring.team_median(peers),
-        top_quartile=scoring.top_quartile(peers, higher),
+        team_median=peers.median,
+        top_quartile=peers.top_quartile,
         target=spec.target,
-        score=scoring.percentile_score(value, peers, higher),
-        # Sorted: an aggregated collect has no order on any engine, and findings
-        # show the first few ids.
-        record_ids={table: sorted(row["ids"] or [])} if row is not None else {},
+        score=peers.score(value),
+        # The engine sorted them: an aggregated collect has no order on any engine.
+        record_ids={table: list(row["ids"] or [])} if row is not None else {},
+        record_counts={table: int(row["n_ids"])} if row is not None else {},
     )
 
 
@@ -179,6 +208,7 @@ def build_scorecard(
     inp = prepare_inputs(ws, model, period, None if scope.all_reps else scope.peers)
     try:
         hours = measure_hours(inp)
+        samples = sample_effort(inp)
         raw = _run_measures(inp, specs)
     finally:
         inp.release()
@@ -201,14 +231,15 @@ def build_scorecard(
         ]
         for s in specs
     }
+    peer_stats = _PeerStats(peer_values)
     effort = _Effort(model, period, hours, scope.peers)
     reps = []
     for r in scope.reps:
         rid = r["rep_id"]
         practices = {
             p: effort.practice_score(
-                r, p, _measures(p, model, by_id, rows.get(rid, {}), peer_values, table_of),
-                hours.samples.get(rid, {}).get(p, []),
+                r, p, _measures(p, model, by_id, rows.get(rid, {}), peer_stats, table_of),
+                samples.get(rid, {}).get(p, []),
             )
             for p in model.practice_ids
         }
@@ -243,11 +274,12 @@ class _Effort:
         self.model, self.period, self.hours = model, period, hours
         self.key = {p: (f"tag_{p}" if p in model.account_ids else p) for p in model.all_ids}
         self.peer_hpw = {
-            p: [self.per_week(hours.total(rid, self.key[p])) for rid in peers]
+            p: scoring.PeerValues([self.per_week(hours.total(rid, self.key[p]))
+                                   for rid in peers])
             for p in model.all_ids
         }
         # Typical non-selling time: the peers' median `other` hours per week.
-        self.typical_other = scoring.team_median(self.peer_hpw[OTHER])
+        self.typical_other = self.peer_hpw[OTHER].median
 
     def per_week(self, h: float | None) -> float | None:
         """Hours per week over the period, rounded to 0.01."""
@@ -275,10 +307,9 @@ class _Effort:
         h = self.hours.total(rid, key)
         hpw = self.per_week(h)
         selling = self.hours.selling(rid)
-        weeks = self.hours.weekly.get(rid, {}).get(key, {})
+        weeks = self.hours.weekly(rid, key, n_weeks)
         weekly: list[float | None] = (
-            [round(weeks.get(i, 0.0), 2) for i in range(n_weeks)]
-            if rid in self.hours.reps else [None] * n_weeks
+            [round(h, 2) for h in weeks] if weeks is not None else [None] * n_weeks
         )
         return PracticeScore(
             practice=p,
@@ -288,8 +319,8 @@ class _Effort:
             activities=self.hours.count(rid, key),
             floor_hours_per_week=floor,
             target_hours_per_week=target,
-            team_median_hours_per_week=scoring.team_median(self.peer_hpw[p]),
-            top_quartile_hours_per_week=scoring.top_quartile(self.peer_hpw[p]),
+            team_median_hours_per_week=self.peer_hpw[p].median,
+            top_quartile_hours_per_week=self.peer_hpw[p].top_quartile,
             effort_score=scoring.effort_score(hpw, floor, target),
             effectiveness_score=eff,
             weekly_hours=weekly,

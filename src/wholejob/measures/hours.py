@@ -1,4 +1,4 @@
-"""Effort in hours: per rep, practice and week, in two grouped queries.
+"""Effort in hours: per rep, practice and week, in one grouped query.
 
 Activity practices get the hours of activities classified as them. The
 account-attribute practices (``icp_focus``, ``new_logos``, ``land_and_expand``
@@ -7,59 +7,123 @@ all other *selling* activities their criteria tag (see
 :func:`wholejob.classification.tag_account_practices`), each activity counted
 once; so their hours overlap the other practices'. ``other`` is not selling.
 Quality practices (``value_creation``) have no hours of their own.
+
+One scan groups the period's activities by rep, practice and week and sums,
+beside each cell's hours, the hours its activities carry of each tag; the
+tagged totals per rep and week are then rolled up from those cells in NumPy
+(a few hundred thousand cells, not millions of activities). :class:`Hours`
+keeps the cells as arrays, never as Python objects per cell.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 import ibis
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wholejob.jobmodel import OTHER
 from wholejob.measures.base import Inputs
 
-__all__ = ["SAMPLE_SIZE", "Hours", "effort_filter", "measure_hours"]
+__all__ = ["SAMPLE_SIZE", "Hours", "effort_filter", "measure_hours", "sample_effort"]
 
 SAMPLE_SIZE = 5
 
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Hours:
     """Hours and activity counts by rep, practice and week index (period weeks only).
 
-    ``practice`` keys are the classified practice (including ``other`` and
-    ``unclassified``) and, for account-attribute practices, their tagged total.
-    A rep missing from ``reps`` has no activities in the period.
+    Dense arrays indexed ``[rep, key, week]``: rep ``rep_ids[i]``, practice key
+    ``keys[j]``, week ``k`` of the period (0 when nothing was recorded). Keys are
+    the classified practice (including ``other`` and ``unclassified``) and, for
+    account-attribute practices, ``tag_<practice>``: their tagged total. A rep
+    missing from ``rep_ids`` has no activities in the period. Dense is no larger
+    than the scorecard's own ``weekly_hours``, and every reader is an index.
     """
 
-    reps: set[str] = field(default_factory=set)
-    weekly: dict[str, dict[str, dict[int, float]]] = field(default_factory=dict)
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    samples: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    rep_ids: list[str]
+    keys: list[str]
+    hours: Floats  # [rep, key, week]
+    n: Ints  # [rep, key, week]
+    _reps: frozenset[str] = field(init=False, repr=False, compare=False)
+    _rep_at: dict[str, int] = field(init=False, repr=False, compare=False)
+    _key_at: dict[str, int] = field(init=False, repr=False, compare=False)
+    _totals: Floats = field(init=False, repr=False, compare=False)
+    _counts: Ints = field(init=False, repr=False, compare=False)
+    _selling: Floats = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__  # frozen: the indexes are set once, here
+        put(self, "_reps", frozenset(self.rep_ids))
+        put(self, "_rep_at", {r: i for i, r in enumerate(self.rep_ids)})
+        put(self, "_key_at", {k: i for i, k in enumerate(self.keys)})
+        totals = self.hours.sum(axis=2)
+        put(self, "_totals", totals)
+        put(self, "_counts", self.n.sum(axis=2))
+        selling = [i for i, k in enumerate(self.keys) if k != OTHER and not k.startswith("tag_")]
+        put(self, "_selling", totals[:, selling].sum(axis=1))
+
+    @classmethod
+    def empty(cls) -> Hours:
+        """No activities in the period."""
+        return cls([], [], np.zeros((0, 0, 0)), np.zeros((0, 0, 0), dtype=np.int64))
+
+    @property
+    def reps(self) -> frozenset[str]:
+        """Reps with activities in the period."""
+        return self._reps
+
+    def _cell(self, rep_id: str, practice: str) -> tuple[int, int] | None:
+        r = self._rep_at.get(rep_id)
+        k = self._key_at.get(practice)
+        return None if r is None or k is None else (r, k)
 
     def total(self, rep_id: str, practice: str) -> float | None:
         """Hours in the period, None when the rep has no activities."""
-        if rep_id not in self.reps:
+        if rep_id not in self._rep_at:
             return None
-        return sum(self.weekly.get(rep_id, {}).get(practice, {}).values())
+        rk = self._cell(rep_id, practice)
+        return 0.0 if rk is None else float(self._totals[rk])
 
     def count(self, rep_id: str, practice: str) -> int | None:
         """Activities in the period, None when the rep has no activities."""
-        if rep_id not in self.reps:
+        if rep_id not in self._rep_at:
             return None
-        return self.counts.get(rep_id, {}).get(practice, 0)
+        rk = self._cell(rep_id, practice)
+        return 0 if rk is None else int(self._counts[rk])
 
     def selling(self, rep_id: str) -> float | None:
         """Hours of everything but ``other`` (unclassified time counts as selling)."""
-        if rep_id not in self.reps:
+        r = self._rep_at.get(rep_id)
+        return None if r is None else float(self._selling[r])
+
+    def weekly(self, rep_id: str, practice: str, n_weeks: int) -> list[float] | None:
+        """Hours in each of the period's ``n_weeks`` weeks (0 if none); None without activities."""
+        if rep_id not in self._rep_at:
             return None
-        by_practice = self.weekly.get(rep_id, {})
-        return sum(
-            sum(w.values()) for p, w in by_practice.items()
-            if p != OTHER and not p.startswith("tag_")
-        )
+        out = np.zeros(n_weeks)
+        rk = self._cell(rep_id, practice)
+        if rk is not None:
+            row = self.hours[rk]
+            out[:row.size] = row
+        return [float(h) for h in out]
+
+    def to_arrow(self) -> pa.Table:
+        """Return the cells with activities or hours: rep_id, practice, week, hours, n."""
+        rep, key, week = np.nonzero((self.n > 0) | (self.hours != 0))
+        return pa.table({
+            "rep_id": pa.array(self.rep_ids, pa.string()).take(rep),
+            "practice": pa.array(self.keys, pa.string()).take(key),
+            "week": week.astype(np.int64), "hours": self.hours[rep, key, week],
+            "n": self.n[rep, key, week],
+        })
 
 
 def effort_filter(inp: Inputs, practice: str) -> ibis.Table:
@@ -70,19 +134,60 @@ def effort_filter(inp: Inputs, practice: str) -> ibis.Table:
     return a.filter(a.practice == practice)
 
 
-def _columns(t: ibis.Table, *names: str) -> list[list[Any]]:
-    """Run a query and return the named columns as Python lists (cheaper than row dicts)."""
-    arrow = t.to_pyarrow()
-    return [arrow.column(n).to_pylist() for n in names]
+def _codes(column: pa.ChunkedArray) -> tuple[list[str], Ints]:
+    """Dictionary-encode a string column: its distinct values and each row's index."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy().astype(np.int64)
 
 
-def _samples(a: ibis.Table, cells: ibis.Table) -> ibis.Table:
-    """The :data:`SAMPLE_SIZE` latest activities per rep and practice (ties by id).
+def measure_hours(inp: Inputs) -> Hours:
+    """Aggregate hours and activity counts by rep, practice and week in one scan."""
+    a = inp.acts.filter(inp.acts.in_period)
+    tags = list(inp.model.account_ids)
+    cells = a.group_by("rep_id", "practice", "week").aggregate(
+        hours=a.hours.sum(), n=a.count(),
+        **{f"h_{p}": a.hours.sum(where=a[f"tag_{p}"]) for p in tags},
+        **{f"n_{p}": a.count(where=a[f"tag_{p}"]) for p in tags},
+    ).to_pyarrow()
+    if cells.num_rows == 0:
+        return Hours.empty()
+    rep_ids, rep = _codes(cells.column("rep_id"))
+    practices, practice = _codes(cells.column("practice"))
+    week = cells.column("week").to_numpy().astype(np.int64)
+    keys = [*practices, *(f"tag_{p}" for p in tags)]
+    shape = (len(rep_ids), len(keys), int(week.max()) + 1)
+
+    def flat(key: Ints) -> Ints:
+        out: Ints = (rep * shape[1] + key) * shape[2] + week
+        return out
+
+    # Each cell lands on its practice; its tagged hours also land on each tag's
+    # key, so a tag's rep-week total sums the cells of every practice (the tag
+    # includes the own-practice hours). Unknown sums (no rows) are zero.
+    index = np.concatenate([flat(practice), *(flat(np.full_like(rep, len(practices) + i))
+                                              for i in range(len(tags)))])
+    h = np.concatenate([_numbers(cells, "hours"), *(_numbers(cells, f"h_{p}") for p in tags)])
+    n = np.concatenate([_numbers(cells, "n"), *(_numbers(cells, f"n_{p}") for p in tags)])
+    size = shape[0] * shape[1] * shape[2]
+    hours = np.asarray(np.bincount(index, weights=h, minlength=size), np.float64).reshape(shape)
+    counts = np.bincount(index, weights=n, minlength=size).astype(np.int64).reshape(shape)
+    return Hours(rep_ids, keys, hours, counts)
+
+
+def _numbers(cells: pa.Table, name: str) -> Floats:
+    out: Floats = cells.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+    return np.nan_to_num(out, nan=0.0)
+
+
+def sample_effort(inp: Inputs) -> dict[str, dict[str, list[str]]]:
+    """Return the :data:`SAMPLE_SIZE` latest activity ids per rep and practice (ties by id).
 
     Ranking every activity sorts the whole table. Weeks only grow with time, so
     the latest activities of a rep and practice all fall in its last weeks that
     hold at least ``SAMPLE_SIZE`` of them; only those weeks are ranked.
     """
+    a = inp.acts.filter(inp.acts.in_period)
+    cells = a.group_by("rep_id", "practice", "week").aggregate(n=a.count())
     later = cells.n.sum().over(ibis.window(group_by=["rep_id", "practice"],
                                            order_by=ibis.desc("week"), rows=(None, 0)))
     c = cells.mutate(_later=later)
@@ -95,43 +200,11 @@ def _samples(a: ibis.Table, cells: ibis.Table) -> ibis.Table:
         group_by=["rep_id", "practice"], order_by=[ibis.desc("started_at"), "activity_id"]
     )
     top = recent.mutate(_rn=rn).filter(lambda t: t._rn < SAMPLE_SIZE)
-    return top.select("rep_id", "practice", "activity_id", "_rn")
-
-
-def measure_hours(inp: Inputs) -> Hours:
-    """Aggregate hours by rep, practice and week; sample a few activity ids per cell."""
-    out = Hours()
-    a = inp.acts.filter(inp.acts.in_period)
-    tags = list(inp.model.account_ids)
-    by_practice = a.group_by("rep_id", "practice", "week").aggregate(
-        hours=a.hours.sum(), n=a.count()
-    )
-    tagged = a.group_by("rep_id", "week").aggregate(
-        **{f"h_{p}": a.hours.sum(where=a[f"tag_{p}"]) for p in tags},
-        **{f"n_{p}": a[f"tag_{p}"].cast("int64").sum() for p in tags},
-    )
-    weekly: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    reps, practices, weeks, hours, ns = _columns(by_practice, "rep_id", "practice", "week",
-                                                 "hours", "n")
-    for rep, practice, week, h, n in zip(reps, practices, weeks, hours, ns, strict=True):
-        weekly[rep][practice][int(week)] = float(h or 0.0)
-        counts[rep][practice] += int(n)
-    cols = _columns(tagged, "rep_id", "week", *[f"{x}_{p}" for p in tags for x in ("h", "n")])
-    reps, weeks = cols[0], cols[1]
-    for i, p in enumerate(tags):
-        # Tagged hours replace the own-practice hours: the tag includes them.
-        key = f"tag_{p}"
-        for rep, week, h, n in zip(reps, weeks, cols[2 + 2 * i], cols[3 + 2 * i], strict=True):
-            weekly[rep][key][int(week)] = float(h or 0.0)
-            counts[rep][key] += int(n or 0)
-    out.reps = set(weekly)
-    out.weekly = {k: dict(v) for k, v in weekly.items()}
-    out.counts = {k: dict(v) for k, v in counts.items()}
-    sample = _samples(a, by_practice).order_by("rep_id", "practice", "_rn")
-    samples: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for rep, practice, aid in zip(*_columns(sample, "rep_id", "practice", "activity_id"),
+    top = top.select("rep_id", "practice", "activity_id", "_rn").order_by(
+        "rep_id", "practice", "_rn").to_pyarrow()
+    samples: dict[str, dict[str, list[str]]] = {}
+    for rep, practice, aid in zip(*(top.column(c).to_pylist()
+                                    for c in ("rep_id", "practice", "activity_id")),
                                   strict=True):
-        samples[rep][practice].append(aid)
-    out.samples = {k: dict(v) for k, v in samples.items()}
-    return out
+        samples.setdefault(rep, {}).setdefault(practice, []).append(aid)
+    return samples

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "PeerValues",
     "effectiveness_score",
     "effort_score",
     "percentile_score",
@@ -75,6 +76,37 @@ def top_quartile(peers: Sequence[float | None], higher_is_better: bool = True) -
     if not known:
         return None
     return float(np.quantile(known, 0.75 if higher_is_better else 0.25))
+
+
+class PeerValues:
+    """The peers' known values of one figure, summarised once for every rep scored on it.
+
+    Gives the same numbers as :func:`team_median`, :func:`top_quartile` and
+    :func:`percentile_score` called with the same peers, but sorts the values
+    once: scoring every rep against every peer one by one costs reps squared.
+    """
+
+    def __init__(self, peers: Sequence[float | None], higher_is_better: bool = True):
+        self.higher_is_better = higher_is_better
+        self._known = _known(peers)
+        self._sorted = np.sort(np.asarray(self._known, dtype=float))
+        self.median = team_median(self._known)
+        self.top_quartile = top_quartile(self._known, higher_is_better)
+
+    def score(self, value: float | None) -> float | None:
+        """Return :func:`percentile_score` of ``value`` among these peers."""
+        if value is None:
+            return None
+        n = self._sorted.size
+        if n <= 1:
+            return 50.0
+        if np.isnan(value):  # no comparison holds: every peer counts as a tie
+            return percentile_score(value, self._known, self.higher_is_better)
+        below = float(np.searchsorted(self._sorted, value, side="left"))
+        above = float(n - np.searchsorted(self._sorted, value, side="right"))
+        ties = n - below - above - 1  # the rep itself is among the peers
+        better = below if self.higher_is_better else above
+        return round(100.0 * (better + 0.5 * max(ties, 0.0)) / (n - 1), 1)
 
 
 def effectiveness_score(scores: Sequence[float | None]) -> float | None:

@@ -248,10 +248,23 @@ def _evidence_measures(value: Any, currency: str) -> list[str]:
             line += f"; {_evidence_value(m['numerator'])} of {_evidence_value(m['denominator'])}"
         records = m.get("record_ids")
         if isinstance(records, dict) and any(records.values()):
-            line += "; records " + _evidence_value(
-                {t: ids for t, ids in records.items() if ids}, 5)
+            line += "; records " + _records(records, m.get("record_counts"), 5)
         out.append(line)
     return out
+
+
+def _records(records: dict[str, Any], counts: Any, limit: int) -> str:
+    """Spell a measure's sample of record ids; "(+N more)" counts every record behind it."""
+    out = []
+    for table, ids in records.items():
+        if not ids:
+            continue
+        items = [str(i) for i in ids][:limit]
+        total = counts.get(table) if isinstance(counts, dict) else None
+        total = total if isinstance(total, int) else len(ids)
+        more = f" (+{total - len(items)} more)" if total > len(items) else ""
+        out.append(f"{table}: {', '.join(items)}{more}")
+    return "; ".join(out)
 
 
 def _evidence_value(value: Any, limit: int = 12) -> str:

@@ -88,6 +88,7 @@ def sample_scorecard(
                     team_median=0.5 * _SCALE[_unit(mm.id)],
                     top_quartile=0.7 * _SCALE[_unit(mm.id)],
                     score=round(rng.uniform(10, 95)), record_ids={"opportunities": [f"O{r}1"]},
+                    record_counts={"opportunities": 1},
                 ) for mm in p.measures
             ]
             known_scores = [x.score for x in measures if x.score is not None]

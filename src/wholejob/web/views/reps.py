@@ -57,8 +57,7 @@ def _rep_payload(ctx: RequestCtx, rep_id: str, period: PeriodParams) -> dict[str
             "target_hours_per_week": s.target_hours_per_week,
             "team_median_hours_per_week": s.team_median_hours_per_week,
             "effort_score": s.effort_score, "effectiveness_score": s.effectiveness_score,
-            "measures": [{**m.to_json(), "record_count": sum(len(v) for v in
-                                                             m.record_ids.values())}
+            "measures": [{**m.to_json(), "record_count": sum(m.record_counts.values())}
                          for m in s.measures],
         })
     return json_dict({
