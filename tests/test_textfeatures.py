@@ -84,3 +84,19 @@ def test_grouped_prediction_equals_per_row_prediction(clf, demo_texts):
     conf = np.minimum(proba[np.arange(len(best)), best], known / KNOWN_SHARE_FULL)
     assert got.column("practice").to_pylist() == [str(clf.classes_[i]) for i in best]
     assert np.array_equal(got.column("confidence").to_numpy(), conf)
+
+
+def test_scores_equal_the_svms_decision_on_the_stacked_matrix(clf, demo_texts):
+    """Scoring the word and char blocks in turn is bit for bit the SVM's own decision."""
+    _, table = demo_texts
+    texts = pa.array(table.column("text").to_pylist()[:3000] + TRICKY)
+    counter = _counter(clf)
+    x, known, total = counter.tfidf(texts)
+    scores, known2, total2 = counter.scores(texts, clf.estimator_.coef_,
+                                            clf.estimator_.intercept_)
+    assert np.array_equal(scores, clf.estimator_.decision_function(x))
+    assert np.array_equal(known, known2)
+    assert np.array_equal(total, total2)
+    # A different model's coefficients are not mixed up with the first one's.
+    doubled = counter.scores(texts, clf.estimator_.coef_ * 2, clf.estimator_.intercept_)[0]
+    assert np.array_equal(doubled, x @ (clf.estimator_.coef_ * 2).T + clf.estimator_.intercept_)

@@ -240,8 +240,8 @@ class TextPracticeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         which gives scikit-learn's matrix exactly, many times faster; ``texts``
         may be an Arrow string array.
         """
-        x, known, total = _counter(self).tfidf(texts)
-        scores: FloatArray = self.estimator_.decision_function(x)
+        scores, known, total = _counter(self).scores(texts, self.estimator_.coef_,
+                                                     self.estimator_.intercept_)
         proba: FloatArray = softmax(scores / self.temperature_, axis=1)
         share: FloatArray = np.where(total > 0, np.minimum(known / np.maximum(total, 1), 1.0),
                                      0.0)
