@@ -25,15 +25,18 @@ back to the engine as a table.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import multiprocessing
 import os
 import tempfile
 import tomllib
 import warnings
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -71,6 +74,8 @@ __all__ = [
     "TextModel",
     "TextPracticeClassifier",
     "activity_text",
+    "best_and_confidence",
+    "default_workers",
     "packaged_training_phrases",
     "record_batches",
     "train_text_model",
@@ -93,8 +98,9 @@ MAX_LABELLED_PER_PRACTICE = 1_000
 # text's character n-grams was seen in training; below it, the confidence is
 # capped at share / KNOWN_SHARE_FULL, so gibberish falls under the abstention floor.
 KNOWN_SHARE_FULL = 0.6
-# Rows pulled from the engine per batch when predicting.
-BATCH_ROWS = 100_000
+# Distinct texts pulled from the engine per batch when predicting; each batch is
+# one task for a worker, small enough that its matrices stay near 100 MB.
+BATCH_ROWS = 25_000
 CACHE_DIR = "cache"
 # Fitted models kept in memory per process, keyed like the disk cache, so the
 # many scorecards of one process (tests, the web app) train each model once.
@@ -293,40 +299,135 @@ def activity_text(activities: ibis.Table) -> ir.StringValue:
     return text.strip().substr(0, MAX_TEXT_CHARS)
 
 
+def best_and_confidence(
+    clf: TextPracticeClassifier, texts: pa.Array
+) -> tuple[npt.NDArray[np.int16], FloatArray]:
+    """Return each text's most likely class (index into ``classes_``) and its confidence.
+
+    The confidence is the calibrated probability, capped for a text the model
+    barely knows at the share of it the model read (see ``known_share``).
+    """
+    proba, known = clf.predict_proba_known(texts)
+    best = proba.argmax(axis=1)
+    conf: FloatArray = np.minimum(proba[np.arange(len(best)), best], known / KNOWN_SHARE_FULL)
+    return best.astype(np.int16), conf
+
+
+# The classifier a forked worker predicts with: set in the parent just before the
+# pool forks, so each worker inherits the fitted model instead of unpickling it.
+_FORKED: TextPracticeClassifier | None = None
+
+
+def _predict_forked(texts: pa.Array) -> tuple[npt.NDArray[np.int16], FloatArray]:
+    assert _FORKED is not None, "a worker forked without a model"
+    return best_and_confidence(_FORKED, texts)
+
+
+def _fork_pool(clf: TextPracticeClassifier, workers: int) -> ProcessPoolExecutor:
+    """Return a pool of ``workers`` processes forked with ``clf`` (and its counter) ready."""
+    global _FORKED
+    # The counter and every lazy import are set up before the fork, so every
+    # worker shares them and none imports or builds anything while forked.
+    best_and_confidence(clf, pa.array([""], pa.string()))
+    _FORKED = clf
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on any fork of a process with threads (DuckDB's). The
+        # workers only run NumPy, SciPy and Arrow kernels on their own arrays and
+        # never touch the engine, whose locks are all a fork could leave held.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        pool.submit(int).result()  # a fork pool starts all its workers on the first task
+    return pool
+
+
+def _predict_chunks(
+    clf: TextPracticeClassifier,
+    chunks: Iterator[tuple[pa.Array, pa.Array]],
+    workers: int,
+) -> Iterator[tuple[pa.Array, npt.NDArray[np.int16], FloatArray]]:
+    """Yield ``(ids, best, confidence)`` per ``(texts, ids)`` chunk, in order.
+
+    With more than one worker and more than one chunk, chunks go to a pool of
+    forked processes, at most two per worker in flight, so memory stays bounded
+    however many texts stream through.
+    """
+    head = list(itertools.islice(chunks, 2))
+    if workers <= 1 or len(head) < 2:
+        for texts, ids in itertools.chain(head, chunks):
+            yield ids, *best_and_confidence(clf, texts)
+        return
+    pool = _fork_pool(clf, workers)
+    try:
+        pending: deque[tuple[pa.Array, Future[tuple[npt.NDArray[np.int16], FloatArray]]]] = (
+            deque()
+        )
+        for texts, ids in itertools.chain(head, chunks):
+            # A compact copy: pickling a slice of a larger array sends all of it.
+            pending.append((ids, pool.submit(_predict_forked, pa.concat_arrays([texts]))))
+            while len(pending) > 2 * workers:
+                done_ids, fut = pending.popleft()
+                yield done_ids, *fut.result()
+        while pending:
+            done_ids, fut = pending.popleft()
+            yield done_ids, *fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        global _FORKED
+        _FORKED = None
+
+
+def default_workers() -> int:
+    """Return the number of processes to predict with: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass
 class TextModel:
     """A fitted classifier as a :class:`~wholejob.classification.TextClassifier` over Ibis.
 
     ``classifier`` is a fitted :class:`TextPracticeClassifier`; ``batch_rows``
-    bounds how many rows are in Python at once.
+    bounds how many distinct texts are in Python at once (per worker), and
+    ``workers`` how many processes predict (``None``: one per core; 1: this
+    process only). Workers are forked, so they exist only where ``fork`` does.
     """
 
     classifier: TextPracticeClassifier
     batch_rows: int = BATCH_ROWS
+    workers: int | None = None
+
+    def _workers(self) -> int:
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return 1
+        return self.workers if self.workers is not None else default_workers()
 
     def predict_arrow(self, activities: ibis.Table) -> pa.Table:
-        """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow."""
+        """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow.
+
+        ``practice`` is dictionary-encoded (one small integer per row), so the
+        predictions of millions of activities stay compact.
+        """
         t = activities.select(activity_id=activities.activity_id,
                               _text=activity_text(activities))
         # Many activities share a text ("Cold call", "expenses"): the engine groups
         # them, each distinct text is predicted once and the answer fans back out.
         by_text = t.group_by("_text").aggregate(_ids=t.activity_id.collect())
         classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
+
+        def chunks() -> Iterator[tuple[pa.Array, pa.Array]]:
+            for batch in record_batches(by_text, self.batch_rows):
+                if batch.num_rows:
+                    yield batch.column("_text"), batch.column("_ids")
+
         parts: list[pa.Table] = []
-        for batch in record_batches(by_text, self.batch_rows):
-            if batch.num_rows == 0:
-                continue
-            proba, known = self.classifier.predict_proba_known(batch.column("_text"))
-            best = proba.argmax(axis=1)
-            conf = proba[np.arange(len(best)), best]
-            # A text the model barely knows gets a confidence no higher than the
-            # share of it the model read (see known_share).
-            conf = np.minimum(conf, known / KNOWN_SHARE_FULL)
-            ids = batch.column("_ids")
+        for ids, best, conf in _predict_chunks(self.classifier, chunks(), self._workers()):
             idx = pc.list_parent_indices(ids)
             parts.append(pa.table({
                 "activity_id": pc.list_flatten(ids),
-                "practice": classes.take(pa.array(best).take(idx)),
+                "practice": pa.DictionaryArray.from_arrays(pa.array(best).take(idx), classes),
                 "confidence": pa.array(conf, pa.float64()).take(idx),
             }))
         if not parts:
