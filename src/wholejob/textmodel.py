@@ -24,19 +24,17 @@ back to the engine as a table.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 import json
 import logging
-import multiprocessing
 import os
 import tempfile
 import tomllib
 import warnings
 import weakref
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -62,6 +60,8 @@ from sklearn.svm import LinearSVC
 from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
+from wholejob.textparallel import default_workers, fork_available, predict_chunks
+from wholejob.textstore import PredictionStore, text_keys
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -75,7 +75,6 @@ __all__ = [
     "TextPracticeClassifier",
     "activity_text",
     "best_and_confidence",
-    "default_workers",
     "packaged_training_phrases",
     "record_batches",
     "train_text_model",
@@ -313,78 +312,6 @@ def best_and_confidence(
     return best.astype(np.int16), conf
 
 
-# The classifier a forked worker predicts with: set in the parent just before the
-# pool forks, so each worker inherits the fitted model instead of unpickling it.
-_FORKED: TextPracticeClassifier | None = None
-
-
-def _predict_forked(texts: pa.Array) -> tuple[npt.NDArray[np.int16], FloatArray]:
-    assert _FORKED is not None, "a worker forked without a model"
-    return best_and_confidence(_FORKED, texts)
-
-
-def _fork_pool(clf: TextPracticeClassifier, workers: int) -> ProcessPoolExecutor:
-    """Return a pool of ``workers`` processes forked with ``clf`` (and its counter) ready."""
-    global _FORKED
-    # The counter and every lazy import are set up before the fork, so every
-    # worker shares them and none imports or builds anything while forked.
-    best_and_confidence(clf, pa.array([""], pa.string()))
-    _FORKED = clf
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    with warnings.catch_warnings():
-        # Python 3.12+ warns on any fork of a process with threads (DuckDB's). The
-        # workers only run NumPy, SciPy and Arrow kernels on their own arrays and
-        # never touch the engine, whose locks are all a fork could leave held.
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
-                                DeprecationWarning)
-        pool.submit(int).result()  # a fork pool starts all its workers on the first task
-    return pool
-
-
-def _predict_chunks(
-    clf: TextPracticeClassifier,
-    chunks: Iterator[tuple[pa.Array, pa.Array]],
-    workers: int,
-) -> Iterator[tuple[pa.Array, npt.NDArray[np.int16], FloatArray]]:
-    """Yield ``(ids, best, confidence)`` per ``(texts, ids)`` chunk, in order.
-
-    With more than one worker and more than one chunk, chunks go to a pool of
-    forked processes, at most two per worker in flight, so memory stays bounded
-    however many texts stream through.
-    """
-    head = list(itertools.islice(chunks, 2))
-    if workers <= 1 or len(head) < 2:
-        for texts, ids in itertools.chain(head, chunks):
-            yield ids, *best_and_confidence(clf, texts)
-        return
-    pool = _fork_pool(clf, workers)
-    try:
-        pending: deque[tuple[pa.Array, Future[tuple[npt.NDArray[np.int16], FloatArray]]]] = (
-            deque()
-        )
-        for texts, ids in itertools.chain(head, chunks):
-            # A compact copy: pickling a slice of a larger array sends all of it.
-            pending.append((ids, pool.submit(_predict_forked, pa.concat_arrays([texts]))))
-            while len(pending) > 2 * workers:
-                done_ids, fut = pending.popleft()
-                yield done_ids, *fut.result()
-        while pending:
-            done_ids, fut = pending.popleft()
-            yield done_ids, *fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        global _FORKED
-        _FORKED = None
-
-
-def default_workers() -> int:
-    """Return the number of processes to predict with: the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @dataclass
 class TextModel:
     """A fitted classifier as a :class:`~wholejob.classification.TextClassifier` over Ibis.
@@ -398,17 +325,26 @@ class TextModel:
     classifier: TextPracticeClassifier
     batch_rows: int = BATCH_ROWS
     workers: int | None = None
+    store_dir: Path | None = None
+    model_key: str | None = None
 
     def _workers(self) -> int:
-        if "fork" not in multiprocessing.get_all_start_methods():
+        if not fork_available():
             return 1
         return self.workers if self.workers is not None else default_workers()
+
+    def _store(self) -> PredictionStore | None:
+        if self.store_dir is None or self.model_key is None:
+            return None
+        return PredictionStore(self.store_dir, self.model_key)
 
     def predict_arrow(self, activities: ibis.Table) -> pa.Table:
         """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow.
 
         ``practice`` is dictionary-encoded (one small integer per row), so the
-        predictions of millions of activities stay compact.
+        predictions of millions of activities stay compact. With a store
+        (``store_dir`` and ``model_key``), texts this model has answered before
+        are not predicted again (see :mod:`wholejob.textstore`).
         """
         t = activities.select(activity_id=activities.activity_id,
                               _text=activity_text(activities))
@@ -416,20 +352,43 @@ class TextModel:
         # them, each distinct text is predicted once and the answer fans back out.
         by_text = t.group_by("_text").aggregate(_ids=t.activity_id.collect())
         classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
-
-        def chunks() -> Iterator[tuple[pa.Array, pa.Array]]:
-            for batch in record_batches(by_text, self.batch_rows):
-                if batch.num_rows:
-                    yield batch.column("_text"), batch.column("_ids")
-
+        store = self._store()
         parts: list[pa.Table] = []
-        for ids, best, conf in _predict_chunks(self.classifier, chunks(), self._workers()):
+
+        def part(ids: pa.Array, best: npt.NDArray[np.int16], conf: FloatArray) -> pa.Table:
             idx = pc.list_parent_indices(ids)
-            parts.append(pa.table({
+            return pa.table({
                 "activity_id": pc.list_flatten(ids),
                 "practice": pa.DictionaryArray.from_arrays(pa.array(best).take(idx), classes),
                 "confidence": pa.array(conf, pa.float64()).take(idx),
-            }))
+            })
+
+        def chunks() -> Iterator[tuple[pa.Array, tuple[pa.Array, Any]]]:
+            for batch in record_batches(by_text, self.batch_rows):
+                texts, ids = batch.column("_text"), batch.column("_ids")
+                if not batch.num_rows:
+                    continue
+                if store is None:
+                    yield texts, (ids, None)
+                    continue
+                hi, lo = text_keys(texts)
+                found, best, conf = store.lookup(hi, lo)
+                if found.any():
+                    parts.append(part(ids.filter(pa.array(found)), best, conf))
+                todo = ~found
+                if todo.any():
+                    mask = pa.array(todo)
+                    yield texts.filter(mask), (ids.filter(mask), (hi[todo], lo[todo]))
+
+        predict = functools.partial(best_and_confidence, self.classifier)
+        for (ids, keys), best, conf in predict_chunks(predict, chunks(), self._workers()):
+            parts.append(part(ids, best, conf))
+            if store is not None:
+                store.add(keys[0], keys[1], best, conf)
+        if store is not None:
+            store.save()
+            log.info("text model: %d texts from the store, %d predicted", store.hits,
+                     store.added)
         if not parts:
             return pa.table({"activity_id": pa.array([], pa.string()),
                              "practice": pa.array([], pa.string()),
@@ -554,11 +513,22 @@ def train_text_model(
     the user's own file; only the newest model is kept). A model from the cache
     is shared: do not refit it.
     """
+    return _train(ws, model, classifier=classifier, cache=cache)[0]
+
+
+def _train(
+    ws: Workspace | None,
+    model: JobModel,
+    *,
+    classifier: TextPracticeClassifier | None = None,
+    cache: bool = True,
+) -> tuple[TextPracticeClassifier, str]:
+    """Return :func:`train_text_model`'s model and its cache key."""
     clf = classifier if classifier is not None else TextPracticeClassifier()
     texts, labels = training_data(ws, model)
-    if not cache:
-        return clf.fit(texts, labels)
     key = _cache_key(texts, labels, clf)
+    if not cache:
+        return clf.fit(texts, labels), key
     path = ws.path / CACHE_DIR / f"text-model-{key}.joblib" if ws is not None else None
     cached = _MEMORY.get(key)
     if cached is None and path is not None and path.is_file():
@@ -571,9 +541,17 @@ def train_text_model(
     _MEMORY.move_to_end(key)
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
-    return cached
+    return cached, key
 
 
 def workspace_text_model(ws: Workspace | None, model: JobModel) -> TextModel:
-    """Return the workspace's text model, ready to fill what rules leave unmatched."""
-    return TextModel(train_text_model(ws, model))
+    """Return the workspace's text model, ready to fill what rules leave unmatched.
+
+    With a workspace, the model's answers are stored per text in its ``cache/``
+    folder (:mod:`wholejob.textstore`), so the next analysis predicts only texts
+    it has not read.
+    """
+    clf, key = _train(ws, model)
+    if ws is None:
+        return TextModel(clf)
+    return TextModel(clf, store_dir=ws.path / CACHE_DIR, model_key=key)
