@@ -31,8 +31,13 @@ Predict = Callable[[pa.Array], Answers]
 
 
 def fork_available() -> bool:
-    """Return whether this platform can fork worker processes."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Return whether this process can fork worker processes.
+
+    Not where the platform has no ``fork``, nor in a daemonic process (such as
+    a multiprocessing pool's worker), which may not have children.
+    """
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
 
 
 # What a forked worker predicts with: set in the parent just before the pool
