@@ -78,7 +78,10 @@ def test_only_new_texts_are_predicted_after_an_import(fresh):
     tm.predict_arrow(old)
     [path] = _stored(tm)
     _tamper(path, 0.123)
-    got = _sorted(tm.predict_arrow(acts))
+    # Small batches over two workers: the new texts of many batches are gathered.
+    small = TextModel(tm.classifier, batch_rows=40, workers=2, store_dir=tm.store_dir,
+                      model_key=tm.model_key)
+    got = _sorted(small.predict_arrow(acts))
     want = _sorted(TextModel(tm.classifier).predict_arrow(acts))
     conf = np.array(got.column("confidence").to_pylist())
     ref = np.array(want.column("confidence").to_pylist())

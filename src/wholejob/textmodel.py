@@ -312,6 +312,15 @@ def best_and_confidence(
     return best.astype(np.int16), conf
 
 
+def _gathered(
+    todo: list[tuple[pa.Array, pa.Array, Any, Any]],
+) -> tuple[pa.Array, tuple[pa.Array, tuple[Any, Any]]]:
+    """Return pieces of ``(texts, ids, hi, lo)`` as one ``(texts, (ids, (hi, lo)))`` chunk."""
+    return (pa.concat_arrays([t[0] for t in todo]),
+            (pa.concat_arrays([t[1] for t in todo]),
+             (np.concatenate([t[2] for t in todo]), np.concatenate([t[3] for t in todo]))))
+
+
 @dataclass
 class TextModel:
     """A fitted classifier as a :class:`~wholejob.classification.TextClassifier` over Ibis.
@@ -364,6 +373,10 @@ class TextModel:
             })
 
         def chunks() -> Iterator[tuple[pa.Array, tuple[pa.Array, Any]]]:
+            # Texts not in the store are gathered into full batches again, so a
+            # few new texts per engine batch do not become many tiny tasks.
+            todo: list[tuple[pa.Array, pa.Array, Any, Any]] = []
+            n_todo = 0
             for batch in record_batches(by_text, self.batch_rows):
                 texts, ids = batch.column("_text"), batch.column("_ids")
                 if not batch.num_rows:
@@ -375,10 +388,14 @@ class TextModel:
                 found, best, conf = store.lookup(hi, lo)
                 if found.any():
                     parts.append(part(ids.filter(pa.array(found)), best, conf))
-                todo = ~found
-                if todo.any():
-                    mask = pa.array(todo)
-                    yield texts.filter(mask), (ids.filter(mask), (hi[todo], lo[todo]))
+                new = pa.array(~found)
+                todo.append((texts.filter(new), ids.filter(new), hi[~found], lo[~found]))
+                n_todo += int((~found).sum())
+                if n_todo >= self.batch_rows:
+                    yield _gathered(todo)
+                    todo, n_todo = [], 0
+            if n_todo:
+                yield _gathered(todo)
 
         predict = functools.partial(best_and_confidence, self.classifier)
         for (ids, keys), best, conf in predict_chunks(predict, chunks(), self._workers()):
