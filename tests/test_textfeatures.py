@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -84,3 +86,35 @@ def test_grouped_prediction_equals_per_row_prediction(clf, demo_texts):
     conf = np.minimum(proba[np.arange(len(best)), best], known / KNOWN_SHARE_FULL)
     assert got.column("practice").to_pylist() == [str(clf.classes_[i]) for i in best]
     assert np.array_equal(got.column("confidence").to_numpy(), conf)
+
+
+def test_scores_equal_the_svms_decision_on_the_stacked_matrix(clf, demo_texts):
+    """Scoring the word and char blocks in turn is bit for bit the SVM's own decision."""
+    _, table = demo_texts
+    texts = pa.array(table.column("text").to_pylist()[:3000] + TRICKY)
+    counter = _counter(clf)
+    x, known, total = counter.tfidf(texts)
+    scores, known2, total2 = counter.scores(texts, clf.estimator_.coef_,
+                                            clf.estimator_.intercept_)
+    assert np.array_equal(scores, clf.estimator_.decision_function(x))
+    assert np.array_equal(known, known2)
+    assert np.array_equal(total, total2)
+    # A different model's coefficients are not mixed up with the first one's.
+    doubled = counter.scores(texts, clf.estimator_.coef_ * 2, clf.estimator_.intercept_)[0]
+    assert np.array_equal(doubled, x @ (clf.estimator_.coef_ * 2).T + clf.estimator_.intercept_)
+
+
+def test_forked_workers_predict_exactly_what_one_process_does(clf, demo_texts):
+    """Batches spread over forked worker processes come back complete, in place, unchanged."""
+    ws, table = demo_texts
+    acts = ws.table("activities")
+    one = TextModel(clf, batch_rows=300, workers=1).predict_arrow(acts)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    two = TextModel(clf, batch_rows=300, workers=2).predict_arrow(acts)
+    # The workers did the predicting (their CPU time is counted once they exit).
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > before
+    assert table.num_rows > 3 * 300
+    assert two.num_rows == table.num_rows
+    assert two.sort_by("activity_id").equals(one.sort_by("activity_id"))
+    # One small integer per row for the practice, not a string.
+    assert pa.types.is_dictionary(two.schema.field("practice").type)

@@ -24,6 +24,7 @@ back to the engine as a table.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -59,6 +60,8 @@ from sklearn.svm import LinearSVC
 from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
+from wholejob.textparallel import default_workers, fork_available, predict_chunks
+from wholejob.textstore import PredictionStore, text_keys
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -71,6 +74,7 @@ __all__ = [
     "TextModel",
     "TextPracticeClassifier",
     "activity_text",
+    "best_and_confidence",
     "packaged_training_phrases",
     "record_batches",
     "train_text_model",
@@ -93,8 +97,9 @@ MAX_LABELLED_PER_PRACTICE = 1_000
 # text's character n-grams was seen in training; below it, the confidence is
 # capped at share / KNOWN_SHARE_FULL, so gibberish falls under the abstention floor.
 KNOWN_SHARE_FULL = 0.6
-# Rows pulled from the engine per batch when predicting.
-BATCH_ROWS = 100_000
+# Distinct texts pulled from the engine per batch when predicting; each batch is
+# one task for a worker, small enough that its matrices stay near 100 MB.
+BATCH_ROWS = 25_000
 CACHE_DIR = "cache"
 # Fitted models kept in memory per process, keyed like the disk cache, so the
 # many scorecards of one process (tests, the web app) train each model once.
@@ -240,8 +245,8 @@ class TextPracticeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         which gives scikit-learn's matrix exactly, many times faster; ``texts``
         may be an Arrow string array.
         """
-        x, known, total = _counter(self).tfidf(texts)
-        scores: FloatArray = self.estimator_.decision_function(x)
+        scores, known, total = _counter(self).scores(texts, self.estimator_.coef_,
+                                                     self.estimator_.intercept_)
         proba: FloatArray = softmax(scores / self.temperature_, axis=1)
         share: FloatArray = np.where(total > 0, np.minimum(known / np.maximum(total, 1), 1.0),
                                      0.0)
@@ -293,42 +298,114 @@ def activity_text(activities: ibis.Table) -> ir.StringValue:
     return text.strip().substr(0, MAX_TEXT_CHARS)
 
 
+def best_and_confidence(
+    clf: TextPracticeClassifier, texts: pa.Array
+) -> tuple[npt.NDArray[np.int16], FloatArray]:
+    """Return each text's most likely class (index into ``classes_``) and its confidence.
+
+    The confidence is the calibrated probability, capped for a text the model
+    barely knows at the share of it the model read (see ``known_share``).
+    """
+    proba, known = clf.predict_proba_known(texts)
+    best = proba.argmax(axis=1)
+    conf: FloatArray = np.minimum(proba[np.arange(len(best)), best], known / KNOWN_SHARE_FULL)
+    return best.astype(np.int16), conf
+
+
+def _gathered(
+    todo: list[tuple[pa.Array, pa.Array, Any, Any]],
+) -> tuple[pa.Array, tuple[pa.Array, tuple[Any, Any]]]:
+    """Return pieces of ``(texts, ids, hi, lo)`` as one ``(texts, (ids, (hi, lo)))`` chunk."""
+    return (pa.concat_arrays([t[0] for t in todo]),
+            (pa.concat_arrays([t[1] for t in todo]),
+             (np.concatenate([t[2] for t in todo]), np.concatenate([t[3] for t in todo]))))
+
+
 @dataclass
 class TextModel:
     """A fitted classifier as a :class:`~wholejob.classification.TextClassifier` over Ibis.
 
     ``classifier`` is a fitted :class:`TextPracticeClassifier`; ``batch_rows``
-    bounds how many rows are in Python at once.
+    bounds how many distinct texts are in Python at once (per worker), and
+    ``workers`` how many processes predict (``None``: one per core; 1: this
+    process only). Workers are forked, so they exist only where ``fork`` does.
     """
 
     classifier: TextPracticeClassifier
     batch_rows: int = BATCH_ROWS
+    workers: int | None = None
+    store_dir: Path | None = None
+    model_key: str | None = None
+
+    def _workers(self) -> int:
+        if not fork_available():
+            return 1
+        return self.workers if self.workers is not None else default_workers()
+
+    def _store(self) -> PredictionStore | None:
+        if self.store_dir is None or self.model_key is None:
+            return None
+        return PredictionStore(self.store_dir, self.model_key)
 
     def predict_arrow(self, activities: ibis.Table) -> pa.Table:
-        """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow."""
+        """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow.
+
+        ``practice`` is dictionary-encoded (one small integer per row), so the
+        predictions of millions of activities stay compact. With a store
+        (``store_dir`` and ``model_key``), texts this model has answered before
+        are not predicted again (see :mod:`wholejob.textstore`).
+        """
         t = activities.select(activity_id=activities.activity_id,
                               _text=activity_text(activities))
         # Many activities share a text ("Cold call", "expenses"): the engine groups
         # them, each distinct text is predicted once and the answer fans back out.
         by_text = t.group_by("_text").aggregate(_ids=t.activity_id.collect())
         classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
+        store = self._store()
         parts: list[pa.Table] = []
-        for batch in record_batches(by_text, self.batch_rows):
-            if batch.num_rows == 0:
-                continue
-            proba, known = self.classifier.predict_proba_known(batch.column("_text"))
-            best = proba.argmax(axis=1)
-            conf = proba[np.arange(len(best)), best]
-            # A text the model barely knows gets a confidence no higher than the
-            # share of it the model read (see known_share).
-            conf = np.minimum(conf, known / KNOWN_SHARE_FULL)
-            ids = batch.column("_ids")
+
+        def part(ids: pa.Array, best: npt.NDArray[np.int16], conf: FloatArray) -> pa.Table:
             idx = pc.list_parent_indices(ids)
-            parts.append(pa.table({
+            return pa.table({
                 "activity_id": pc.list_flatten(ids),
-                "practice": classes.take(pa.array(best).take(idx)),
+                "practice": pa.DictionaryArray.from_arrays(pa.array(best).take(idx), classes),
                 "confidence": pa.array(conf, pa.float64()).take(idx),
-            }))
+            })
+
+        def chunks() -> Iterator[tuple[pa.Array, tuple[pa.Array, Any]]]:
+            # Texts not in the store are gathered into full batches again, so a
+            # few new texts per engine batch do not become many tiny tasks.
+            todo: list[tuple[pa.Array, pa.Array, Any, Any]] = []
+            n_todo = 0
+            for batch in record_batches(by_text, self.batch_rows):
+                texts, ids = batch.column("_text"), batch.column("_ids")
+                if not batch.num_rows:
+                    continue
+                if store is None:
+                    yield texts, (ids, None)
+                    continue
+                hi, lo = text_keys(texts)
+                found, best, conf = store.lookup(hi, lo)
+                if found.any():
+                    parts.append(part(ids.filter(pa.array(found)), best, conf))
+                new = pa.array(~found)
+                todo.append((texts.filter(new), ids.filter(new), hi[~found], lo[~found]))
+                n_todo += int((~found).sum())
+                if n_todo >= self.batch_rows:
+                    yield _gathered(todo)
+                    todo, n_todo = [], 0
+            if n_todo:
+                yield _gathered(todo)
+
+        predict = functools.partial(best_and_confidence, self.classifier)
+        for (ids, keys), best, conf in predict_chunks(predict, chunks(), self._workers()):
+            parts.append(part(ids, best, conf))
+            if store is not None:
+                store.add(keys[0], keys[1], best, conf)
+        if store is not None:
+            store.save()
+            log.info("text model: %d texts from the store, %d predicted", store.hits,
+                     store.added)
         if not parts:
             return pa.table({"activity_id": pa.array([], pa.string()),
                              "practice": pa.array([], pa.string()),
@@ -453,11 +530,22 @@ def train_text_model(
     the user's own file; only the newest model is kept). A model from the cache
     is shared: do not refit it.
     """
+    return _train(ws, model, classifier=classifier, cache=cache)[0]
+
+
+def _train(
+    ws: Workspace | None,
+    model: JobModel,
+    *,
+    classifier: TextPracticeClassifier | None = None,
+    cache: bool = True,
+) -> tuple[TextPracticeClassifier, str]:
+    """Return :func:`train_text_model`'s model and its cache key."""
     clf = classifier if classifier is not None else TextPracticeClassifier()
     texts, labels = training_data(ws, model)
-    if not cache:
-        return clf.fit(texts, labels)
     key = _cache_key(texts, labels, clf)
+    if not cache:
+        return clf.fit(texts, labels), key
     path = ws.path / CACHE_DIR / f"text-model-{key}.joblib" if ws is not None else None
     cached = _MEMORY.get(key)
     if cached is None and path is not None and path.is_file():
@@ -470,9 +558,17 @@ def train_text_model(
     _MEMORY.move_to_end(key)
     while len(_MEMORY) > _MEMORY_SIZE:
         _MEMORY.popitem(last=False)
-    return cached
+    return cached, key
 
 
 def workspace_text_model(ws: Workspace | None, model: JobModel) -> TextModel:
-    """Return the workspace's text model, ready to fill what rules leave unmatched."""
-    return TextModel(train_text_model(ws, model))
+    """Return the workspace's text model, ready to fill what rules leave unmatched.
+
+    With a workspace, the model's answers are stored per text in its ``cache/``
+    folder (:mod:`wholejob.textstore`), so the next analysis predicts only texts
+    it has not read.
+    """
+    clf, key = _train(ws, model)
+    if ws is None:
+        return TextModel(clf)
+    return TextModel(clf, store_dir=ws.path / CACHE_DIR, model_key=key)

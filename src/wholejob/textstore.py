@@ -1,0 +1,163 @@
+"""Text-model predictions kept per distinct text, so a re-analysis predicts only new texts.
+
+Predicting is the costly part of classifying (about 35,000 texts per CPU-second),
+and after an import most of a workspace's texts are ones the model has already
+read. :class:`PredictionStore` keeps, per text, the model's answer (class index and
+confidence, exactly as computed) in one Parquet file in the workspace's
+``cache/`` folder:
+
+- **keyed by the model**: the file is named after the fitted model's cache key
+  (training data, parameters, versions) and :data:`PREDICTION_VERSION`, so a new
+  model never reads an old model's answers; writing a file removes the other
+  models' files;
+- **keyed by the text**: a 128-bit BLAKE2b hash of the text's UTF-8 bytes (the
+  chance that two of 10 M texts collide is about 10^-25);
+- **atomic**: written to a temporary file in the same folder and renamed over
+  the old one, so a reader (another analysis, the web app) sees the old file or
+  the new one, never a partial one; an unreadable file counts as empty;
+- **bounded**: at most :data:`MAX_STORED_TEXTS` texts; past that, the answers
+  not used by the latest run are dropped first.
+
+A workspace whose folder cannot be written simply has no store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "text_keys"]
+
+log = logging.getLogger(__name__)
+
+# Raise when what a stored answer means changes without the model changing
+# (the known-share cap, the text the model reads).
+PREDICTION_VERSION = 1
+MAX_STORED_TEXTS = 20_000_000
+PREFIX = "text-predictions-"
+
+U64 = npt.NDArray[np.uint64]
+
+
+def text_keys(texts: pa.Array) -> tuple[U64, U64]:
+    """Return each text's 128-bit hash as two 64-bit halves (null counts as "")."""
+    digest = b"".join(
+        hashlib.blake2b((t or "").encode("utf-8"), digest_size=16).digest()
+        for t in texts.to_pylist()
+    )
+    halves = np.frombuffer(digest, dtype="<u8").reshape(-1, 2)
+    return halves[:, 0].copy(), halves[:, 1].copy()
+
+
+class PredictionStore:
+    """The stored answers of one fitted model, in ``folder``, under ``model_key``.
+
+    At most ``max_texts`` answers are kept.
+    :meth:`lookup` finds a batch's stored answers; :meth:`add` records new ones;
+    :meth:`save` writes the file once the run is over (only if something was
+    added). ``hits`` and ``added`` count texts found and recorded in this run.
+    """
+
+    def __init__(self, folder: Path, model_key: str, *,
+                 max_texts: int = MAX_STORED_TEXTS) -> None:
+        self.folder = folder
+        self.max_texts = max_texts
+        self.path = folder / f"{PREFIX}{model_key}-v{PREDICTION_VERSION}.parquet"
+        self.hits = 0
+        self.added = 0
+        hi, lo, best, conf = self._read()
+        if not (hi[1:] >= hi[:-1]).all():
+            order = np.lexsort((lo, hi))  # files are written sorted; this is a fallback
+            hi, lo, best, conf = hi[order], lo[order], best[order], conf[order]
+        self._hi, self._lo, self._best, self._conf = hi, lo, best, conf
+        self._used = np.zeros(len(hi), dtype=bool)
+        self._new: list[tuple[U64, U64, npt.NDArray[np.int16], npt.NDArray[np.float64]]] = []
+
+    def _read(self) -> tuple[U64, U64, npt.NDArray[np.int16], npt.NDArray[np.float64]]:
+        empty = (np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.int16),
+                 np.empty(0, np.float64))
+        if not self.path.is_file():
+            return empty
+        try:
+            t = pq.read_table(self.path)
+            cols = [t.column(c).to_numpy() for c in ("hi", "lo", "best", "confidence")]
+            return (cols[0].astype(np.uint64), cols[1].astype(np.uint64),
+                    cols[2].astype(np.int16), cols[3].astype(np.float64))
+        except (OSError, KeyError, ValueError, pa.ArrowException) as e:
+            log.info("ignoring unreadable prediction store %s: %s", self.path, e)
+            return empty
+
+    def __len__(self) -> int:
+        return len(self._hi)
+
+    def lookup(self, hi: U64, lo: U64) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int16],
+                                                npt.NDArray[np.float64]]:
+        """Return which keys are stored and, for those, the class index and confidence."""
+        # Sorted queries walk the sorted keys mostly forwards: a third of the time
+        # of random ones against millions of stored keys.
+        order = np.argsort(hi, kind="stable")
+        pos = np.empty(len(hi), dtype=np.int64)
+        pos[order] = np.searchsorted(self._hi, hi[order], side="left")
+        found = np.zeros(len(hi), dtype=bool)
+        at = np.zeros(len(hi), dtype=np.int64)
+        # Several stored keys may share the high half; walk them (almost never more than one).
+        cand = pos.copy()
+        while True:
+            live = (cand < len(self._hi)) & ~found
+            live[live] &= self._hi[cand[live]] == hi[live]
+            if not live.any():
+                break
+            match = live.copy()
+            match[live] = self._lo[cand[live]] == lo[live]
+            found |= match
+            at[match] = cand[match]
+            cand[live & ~match] += 1
+        idx = at[found]
+        self._used[idx] = True
+        self.hits += int(found.sum())
+        return found, self._best[idx], self._conf[idx]
+
+    def add(self, hi: U64, lo: U64, best: npt.NDArray[np.int16],
+            conf: npt.NDArray[np.float64]) -> None:
+        """Record the answers for texts not yet stored."""
+        self._new.append((hi, lo, best.astype(np.int16), conf.astype(np.float64)))
+        self.added += len(hi)
+
+    def save(self) -> None:
+        """Write the stored and the new answers atomically, if anything was added."""
+        if not self._new:
+            return
+        keep = np.ones(len(self._hi), dtype=bool)
+        n_new = sum(len(h) for h, *_ in self._new)
+        if len(self._hi) + n_new > self.max_texts:
+            keep = self._used.copy()  # drop what this run did not need first
+        parts = [(self._hi[keep], self._lo[keep], self._best[keep], self._conf[keep]),
+                 *self._new]
+        hi, lo, best, conf = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        cut = max(0, len(hi) - self.max_texts)  # the newest answers come last
+        order = cut + np.lexsort((lo[cut:], hi[cut:]))
+        table = pa.table({"hi": hi[order], "lo": lo[order], "best": best[order],
+                          "confidence": conf[order]})
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=PREFIX, suffix=".tmp")
+            os.close(fd)
+            try:
+                pq.write_table(table, tmp, compression="zstd")
+                os.replace(tmp, self.path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            for old in self.folder.glob(f"{PREFIX}*.parquet"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError as e:
+            log.info("not storing text-model predictions in %s: %s", self.folder, e)
+        self._new = []
