@@ -333,14 +333,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"peak memory {max(r['peak_mib'] for r in imp):,.0f} MiB", flush=True)
     parquet = work / "classified.parquet"
     # The last run also writes the classified rows for the aggregates (after its timing).
-    ana = [_child("analysis", str(ws), *([str(parquet)] if i == args.repeat - 1 else []))
-           for i in range(args.repeat)]
+    n_ana = args.analysis_repeat or args.repeat
+    ana = [_child("analysis", str(ws), *([str(parquet)] if i == n_ana - 1 else []))
+           for i in range(n_ana)]
     res["analysis"] = ana
     t_ana = statistics.median(r["seconds"] for r in ana)
     print(f"analysis: {_stats([r['seconds'] for r in ana])}; {ana[0]['reps']} reps, "
           f"{ana[0]['findings']} findings; peak memory "
           f"{max(r['analysis_peak_rss_mib'] for r in ana):,.0f} MiB", flush=True)
-    warm = [_child("analysis-warm", str(ws)) for _ in range(args.repeat)]
+    warm = [_child("analysis-warm", str(ws)) for _ in range(n_ana)]
     res["analysis_warm"] = warm
     print(f"analysis again, text model and its answers cached: "
           f"{_stats([r['seconds'] for r in warm])}; peak memory "
@@ -408,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, help="use (or generate) the demo files here")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of import and analysis (median; default %(default)s)")
+    ap.add_argument("--analysis-repeat", type=int,
+                    help="runs of each analysis (default: --repeat)")
     ap.add_argument("--agg-repeat", type=int, default=5,
                     help="runs of each aggregate implementation (median; default %(default)s)")
     ap.add_argument("--skip-forecast", action="store_true")
