@@ -118,7 +118,9 @@ def test_sigkill_leaves_the_state_before_or_after(tmp_path: Path) -> None:
     shutil.copytree(base, ws)
     kills = finished = in_write = 0
     seen = {"before": 0, "after": 0}
-    for i in range(KILLS * 3):
+    # Imports run faster or slower than the timed one as the machine's load changes,
+    # so some aimed kills come too late; allow enough attempts to still land KILLS.
+    for i in range(KILLS * 6):
         if kills >= KILLS:
             break
         db = ws / DATABASE_FILE
