@@ -157,18 +157,31 @@ def _features(
         h = history.select(
             _h_opp=history.opportunity_id, _h_stage=history.stage, _h_at=history.entered_at
         )
-        at = f.select("activity_id", "_opportunity_id", "_started_at")
+        # Look the stage up once per distinct (opportunity, start time), not per
+        # activity, and from the activities alone (not from ``f``, whose joins
+        # the engine would otherwise compute again inside this subquery).
+        at = (
+            base.select("_opportunity_id", "_started_at")
+            .filter(lambda t: t._opportunity_id.notnull() & t._started_at.notnull())
+            .distinct()
+        )
         stage_at = (
             at.join(h, [at._opportunity_id == h._h_opp, h._h_at <= at._started_at])
             .mutate(
                 _rn=ibis.row_number().over(
-                    group_by="activity_id", order_by=ibis.desc("_h_at")
+                    group_by=["_opportunity_id", "_started_at"],
+                    # The latest entry wins; among entries of the same time, the
+                    # greatest stage name (NULL lowest), so the pick is deterministic.
+                    order_by=[ibis.desc("_h_at"), ibis.desc(ibis._._h_stage.fill_null(""))],
                 )
             )
             .filter(lambda t: t._rn == 0)
-            .select(_s_id="activity_id", _stage_at="_h_stage")
+            .select(_s_opp="_opportunity_id", _s_at="_started_at", _stage_at="_h_stage")
         )
-        f = f.left_join(stage_at, f.activity_id == stage_at._s_id).drop("_s_id")
+        f = f.left_join(
+            stage_at,
+            [f._opportunity_id == stage_at._s_opp, f._started_at == stage_at._s_at],
+        ).drop("_s_opp", "_s_at")
         f = f.mutate(_stage=f._stage_at.fill_null(f._current_stage)).drop("_stage_at")
     else:
         f = f.mutate(_stage=f._current_stage)
@@ -179,21 +192,30 @@ def _features(
             _o_close=opportunities.close_date,
             _o_status=status,
         )
-        at = f.select("activity_id", "_account_id", "_day")
+        # Whether an account had an open opportunity depends only on the account
+        # and the day: join the distinct (account, day) pairs, not every activity.
+        days = (
+            base.select("_account_id", "_day")
+            .filter(lambda t: t._account_id.notnull() & t._day.notnull())
+            .distinct()
+        )
         open_then = (
-            at.join(
+            days.join(
                 o,
                 [
-                    at._account_id == o._o_acc,
-                    o._o_created <= at._day,
-                    (o._o_status == "open") | o._o_close.isnull() | (o._o_close >= at._day),
+                    days._account_id == o._o_acc,
+                    o._o_created <= days._day,
+                    (o._o_status == "open") | o._o_close.isnull() | (o._o_close >= days._day),
                 ],
             )
-            .select(_ao_id="activity_id")
+            .select(_ao_acc="_account_id", _ao_day="_day")
             .distinct()
             .mutate(_acct_open=ibis.literal(True))
         )
-        f = f.left_join(open_then, f.activity_id == open_then._ao_id).drop("_ao_id")
+        f = f.left_join(
+            open_then,
+            [f._account_id == open_then._ao_acc, f._day == open_then._ao_day],
+        ).drop("_ao_acc", "_ao_day")
         f = f.mutate(_acct_open=f._acct_open.fill_null(False))
     else:
         f = f.mutate(_acct_open=ibis.literal(False))
