@@ -25,6 +25,7 @@ new logos, land and expand) also tag time classified as other practices; see
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 import re
@@ -70,6 +71,8 @@ MODEL_OVERRIDE_STRUCTURAL = 0.90
 # Conditions that look only at the activity itself; a rule made of these alone
 # knows nothing the text model does not, so a confident model may override it.
 _TEXT_CONDITIONS = frozenset({"phrases", "types", "direction"})
+# The end of the latest stage-history entry: later than any activity.
+_NO_END = dt.datetime(9999, 12, 31, 23, 59, 59)
 
 
 class TextClassifier(Protocol):
@@ -154,34 +157,31 @@ def _features(
     )
     f = f.drop("_acc_key", "_opp_key")
     if history is not None and _uses(model, "stages", criteria=True):
-        h = history.select(
-            _h_opp=history.opportunity_id, _h_stage=history.stage, _h_at=history.entered_at
-        )
-        # Look the stage up once per distinct (opportunity, start time), not per
-        # activity, and from the activities alone (not from ``f``, whose joins
-        # the engine would otherwise compute again inside this subquery).
-        at = (
-            base.select("_opportunity_id", "_started_at")
-            .filter(lambda t: t._opportunity_id.notnull() & t._started_at.notnull())
-            .distinct()
-        )
-        stage_at = (
-            at.join(h, [at._opportunity_id == h._h_opp, h._h_at <= at._started_at])
-            .mutate(
-                _rn=ibis.row_number().over(
-                    group_by=["_opportunity_id", "_started_at"],
-                    # The latest entry wins; among entries of the same time, the
-                    # greatest stage name (NULL lowest), so the pick is deterministic.
-                    order_by=[ibis.desc("_h_at"), ibis.desc(ibis._._h_stage.fill_null(""))],
-                )
-            )
-            .filter(lambda t: t._rn == 0)
-            .select(_s_opp="_opportunity_id", _s_at="_started_at", _stage_at="_h_stage")
+        # Each history entry holds from its time until the next entry of the same
+        # opportunity: the activity falls in at most one such interval, so one
+        # equi-join (with range conditions) on the small history table gives the
+        # stage, with no join of every activity to all earlier entries and no
+        # window over the activities. Entries of the same time are ordered by
+        # stage name (NULL lowest); all but the last get an empty interval, so the
+        # greatest stage wins. The last entry holds until _NO_END.
+        h0 = history.filter(history.opportunity_id.notnull() & history.entered_at.notnull())
+        h = h0.select(
+            _h_opp=h0.opportunity_id,
+            _stage_at=h0.stage,
+            _h_from=h0.entered_at,
+            _h_to=h0.entered_at.lead().over(
+                group_by=h0.opportunity_id,
+                order_by=[h0.entered_at, h0.stage.fill_null("")],
+            ).fill_null(ibis.literal(_NO_END).cast(h0.entered_at.type())),
         )
         f = f.left_join(
-            stage_at,
-            [f._opportunity_id == stage_at._s_opp, f._started_at == stage_at._s_at],
-        ).drop("_s_opp", "_s_at")
+            h,
+            [
+                f._opportunity_id == h._h_opp,
+                h._h_from <= f._started_at,
+                f._started_at < h._h_to,
+            ],
+        ).drop("_h_opp", "_h_from", "_h_to")
         f = f.mutate(_stage=f._stage_at.fill_null(f._current_stage)).drop("_stage_at")
     else:
         f = f.mutate(_stage=f._current_stage)
@@ -347,7 +347,8 @@ def classify_rules(
     the same joins, so one pass yields both). ``stage_status`` maps stage names to open, won or
     lost (for opportunities whose status is empty). With ``history``
     (opportunity_history), stage conditions use the stage the opportunity was in
-    when the activity happened instead of its current stage. ``icp`` gives the ICP
+    when the activity happened instead of its current stage (the latest entry at or
+    before its start; of entries of the same time, the greatest stage name). ``icp`` gives the ICP
     rules for ``icp_fit`` conditions.
     """
     f = _features(
