@@ -25,6 +25,7 @@ new logos, land and expand) also tag time classified as other practices; see
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 import re
@@ -70,6 +71,8 @@ MODEL_OVERRIDE_STRUCTURAL = 0.90
 # Conditions that look only at the activity itself; a rule made of these alone
 # knows nothing the text model does not, so a confident model may override it.
 _TEXT_CONDITIONS = frozenset({"phrases", "types", "direction"})
+# The end of the latest stage-history entry: later than any activity.
+_NO_END = dt.datetime(9999, 12, 31, 23, 59, 59)
 
 
 class TextClassifier(Protocol):
@@ -154,21 +157,31 @@ def _features(
     )
     f = f.drop("_acc_key", "_opp_key")
     if history is not None and _uses(model, "stages", criteria=True):
-        h = history.select(
-            _h_opp=history.opportunity_id, _h_stage=history.stage, _h_at=history.entered_at
+        # Each history entry holds from its time until the next entry of the same
+        # opportunity: the activity falls in at most one such interval, so one
+        # equi-join (with range conditions) on the small history table gives the
+        # stage, with no join of every activity to all earlier entries and no
+        # window over the activities. Entries of the same time are ordered by
+        # stage name (NULL lowest); all but the last get an empty interval, so the
+        # greatest stage wins. The last entry holds until _NO_END.
+        h0 = history.filter(history.opportunity_id.notnull() & history.entered_at.notnull())
+        h = h0.select(
+            _h_opp=h0.opportunity_id,
+            _stage_at=h0.stage,
+            _h_from=h0.entered_at,
+            _h_to=h0.entered_at.lead().over(
+                group_by=h0.opportunity_id,
+                order_by=[h0.entered_at, h0.stage.fill_null("")],
+            ).fill_null(ibis.literal(_NO_END).cast(h0.entered_at.type())),
         )
-        at = f.select("activity_id", "_opportunity_id", "_started_at")
-        stage_at = (
-            at.join(h, [at._opportunity_id == h._h_opp, h._h_at <= at._started_at])
-            .mutate(
-                _rn=ibis.row_number().over(
-                    group_by="activity_id", order_by=ibis.desc("_h_at")
-                )
-            )
-            .filter(lambda t: t._rn == 0)
-            .select(_s_id="activity_id", _stage_at="_h_stage")
-        )
-        f = f.left_join(stage_at, f.activity_id == stage_at._s_id).drop("_s_id")
+        f = f.left_join(
+            h,
+            [
+                f._opportunity_id == h._h_opp,
+                h._h_from <= f._started_at,
+                f._started_at < h._h_to,
+            ],
+        ).drop("_h_opp", "_h_from", "_h_to")
         f = f.mutate(_stage=f._stage_at.fill_null(f._current_stage)).drop("_stage_at")
     else:
         f = f.mutate(_stage=f._current_stage)
@@ -179,21 +192,30 @@ def _features(
             _o_close=opportunities.close_date,
             _o_status=status,
         )
-        at = f.select("activity_id", "_account_id", "_day")
+        # Whether an account had an open opportunity depends only on the account
+        # and the day: join the distinct (account, day) pairs, not every activity.
+        days = (
+            base.select("_account_id", "_day")
+            .filter(lambda t: t._account_id.notnull() & t._day.notnull())
+            .distinct()
+        )
         open_then = (
-            at.join(
+            days.join(
                 o,
                 [
-                    at._account_id == o._o_acc,
-                    o._o_created <= at._day,
-                    (o._o_status == "open") | o._o_close.isnull() | (o._o_close >= at._day),
+                    days._account_id == o._o_acc,
+                    o._o_created <= days._day,
+                    (o._o_status == "open") | o._o_close.isnull() | (o._o_close >= days._day),
                 ],
             )
-            .select(_ao_id="activity_id")
+            .select(_ao_acc="_account_id", _ao_day="_day")
             .distinct()
             .mutate(_acct_open=ibis.literal(True))
         )
-        f = f.left_join(open_then, f.activity_id == open_then._ao_id).drop("_ao_id")
+        f = f.left_join(
+            open_then,
+            [f._account_id == open_then._ao_acc, f._day == open_then._ao_day],
+        ).drop("_ao_acc", "_ao_day")
         f = f.mutate(_acct_open=f._acct_open.fill_null(False))
     else:
         f = f.mutate(_acct_open=ibis.literal(False))
@@ -325,7 +347,8 @@ def classify_rules(
     the same joins, so one pass yields both). ``stage_status`` maps stage names to open, won or
     lost (for opportunities whose status is empty). With ``history``
     (opportunity_history), stage conditions use the stage the opportunity was in
-    when the activity happened instead of its current stage. ``icp`` gives the ICP
+    when the activity happened instead of its current stage (the latest entry at or
+    before its start; of entries of the same time, the greatest stage name). ``icp`` gives the ICP
     rules for ``icp_fit`` conditions.
     """
     f = _features(
