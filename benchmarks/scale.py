@@ -11,7 +11,7 @@ Figures, each the median of ``--repeat`` runs, each phase in a fresh child
 process. Peak memory is the larger of the phase process's peak RSS
 (``ru_maxrss``: Python, NumPy, scikit-learn and DuckDB together) and the peak of
 the summed PSS of it and the workers it forks to predict texts (sampled every
-0.2 s; shared pages counted once):
+0.5 s; shared pages counted once):
 
 * ``import``: :func:`wholejob.importing.importer.import_paths` of the generated
   Parquet files into a new workspace; rows/s over all rows read.
@@ -88,7 +88,7 @@ class TreeMemory:
     counted once (PSS). Sampled every ``every`` seconds in a thread; Linux only.
     """
 
-    def __init__(self, every: float = 0.2) -> None:
+    def __init__(self, every: float = 0.5) -> None:
         self.every, self.peak_kib = every, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
