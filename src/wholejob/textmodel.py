@@ -28,8 +28,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import tomllib
 import warnings
 import weakref
@@ -61,7 +59,7 @@ from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
 from wholejob.textparallel import default_workers, fork_available, predict_chunks
-from wholejob.textstore import PredictionStore, text_keys
+from wholejob.textstore import PredictionStore, replace_cache_file, text_keys
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -503,16 +501,7 @@ def _load_cached(path: Path) -> TextPracticeClassifier | None:
 
 def _store_cached(path: Path, clf: TextPracticeClassifier) -> None:
     """Write the fitted model atomically; a workspace we cannot write to just is not cached."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("text-model-*.joblib"):
-            old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        joblib.dump(clf, tmp, compress=3)
-        os.replace(tmp, path)
-    except OSError as e:
-        log.info("not caching the text model in %s: %s", path.parent, e)
+    replace_cache_file(path, "text-model-*.joblib", lambda tmp: joblib.dump(clf, tmp, compress=3))
 
 
 def train_text_model(

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "text_keys"]
+__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "replace_cache_file",
+           "text_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,31 @@ MAX_STORED_TEXTS = 20_000_000
 PREFIX = "text-predictions-"
 
 U64 = npt.NDArray[np.uint64]
+
+
+def replace_cache_file(path: Path, siblings: str, write: Callable[[str], object]) -> bool:
+    """Write a cache file atomically and drop the older ``siblings`` (a glob) beside it.
+
+    ``write`` fills a temporary file in the same folder, which then replaces
+    ``path``, so readers see the old file or the new one. A folder we cannot
+    write to only means nothing is cached: logged, and False returned.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        os.close(fd)
+        try:
+            write(tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        for old in path.parent.glob(siblings):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as e:
+        log.info("not caching %s: %s", path, e)
+        return False
+    return True
 
 
 def text_keys(texts: pa.Array) -> tuple[U64, U64]:
@@ -146,18 +173,6 @@ class PredictionStore:
         order = cut + np.lexsort((lo[cut:], hi[cut:]))
         table = pa.table({"hi": hi[order], "lo": lo[order], "best": best[order],
                           "confidence": conf[order]})
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=PREFIX, suffix=".tmp")
-            os.close(fd)
-            try:
-                pq.write_table(table, tmp, compression="zstd")
-                os.replace(tmp, self.path)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
-            for old in self.folder.glob(f"{PREFIX}*.parquet"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
-        except OSError as e:
-            log.info("not storing text-model predictions in %s: %s", self.folder, e)
+        replace_cache_file(self.path, f"{PREFIX}*.parquet",
+                           lambda tmp: pq.write_table(table, tmp, compression="zstd"))
         self._new = []
