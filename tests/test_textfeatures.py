@@ -25,7 +25,8 @@ TRICKY = [
     "", " ", "  \t ", "Café Überweisung naïve", "a b c", "x" * 300, "Hello\x1cworld",
     "tab\there\nnl\r\nx", "İstanbul call", "ǅemo", "a_b c-d e.f 12 3x", "ab", "a",
     "  leading and trailing  ", "UPPER lower MiXeD", "straße", "日本語 テキスト",
-    "\x0bvt\x0cff", "emoji 😀 call", "Cold call - Initech", "QBR w/ CFO, re: renewal (Q3)",
+    "\x0bvt\x0cff", "ascii \x0b vt\x0c ff  \r\n\n end", "emoji 😀 call",
+    "Cold call - Initech", "QBR w/ CFO, re: renewal (Q3)",
 ]
 
 

@@ -40,7 +40,6 @@ __all__ = ["NgramCounter"]
 # and word characters) and the ASCII separators Python's str.split() treats as
 # whitespace but the fast splitter does not.
 _SLOW = r"[^\x00-\x7f]|[\x0b\x0c\x1c-\x1f]"
-_SPACE = r"[ \t\n\r]+"
 _NON_WORD = r"[^0-9a-z_]+"
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -154,7 +153,7 @@ class NgramCounter:
         n = len(texts)
         heads = pc.ascii_lower(texts if self.head_chars is None
                                else pc.utf8_slice_codeunits(texts, 0, self.head_chars))
-        words, parent = _flat_nonempty(pc.split_pattern_regex(heads, _SPACE))
+        words, parent = _flat_nonempty(pc.ascii_split_whitespace(heads))
         enc = pc.dictionary_encode(words)
         distinct = enc.dictionary.to_pylist()
         grams = [self._grams_of(w) for w in distinct]
@@ -166,8 +165,12 @@ class NgramCounter:
                                  shape=(len(grams), self._n_char))
         occ = _counts(parent, enc.indices.to_numpy().astype(np.int64), (n, len(grams)),
                       self._dtype)
-        counts = (occ @ per_word).tocsr()  # the product has no duplicates
-        counts.sort_indices()
+        # occ @ per_word, computed as its transpose (n-grams by texts) and turned
+        # back: the product is cheaper in that orientation, and scipy's CSR to CSC
+        # conversion writes each text's n-grams in column order, so no row is sorted.
+        by_gram = (per_word.T.tocsr() @ occ.T.tocsr()).tocsc()
+        counts = sp.csr_matrix((by_gram.data, by_gram.indices, by_gram.indptr),
+                               shape=(n, self._n_char))
         totals = np.fromiter((g[1] for g in grams), np.float64, len(grams))
         total: FloatArray = np.asarray(occ @ totals, dtype=np.float64)
         return counts, total
