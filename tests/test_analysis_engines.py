@@ -143,3 +143,23 @@ def test_capped_training_sample_is_equal(duck_ws: Workspace, spark_ws: Workspace
                    "training_data")
     full = training_data(duck_ws, model)
     assert len(duck[0]) < len(full[0])
+
+
+TEXTS = ["Cold call", "cold call", "", "Café Überweisung", "日本語 テキスト", "emoji 😀", "a\tb\nc"]
+
+
+def test_text_store_keys_are_the_same_on_each_engine(duck_ws: Workspace,
+                                                     spark_ws: Workspace) -> None:
+    """The prediction store's keys are hashed by the engine: each gives Python's MD5."""
+    import ibis
+    import pyarrow as pa
+
+    from wholejob.textstore import md5_keys, text_keys
+
+    want = text_keys(pa.array(TEXTS))
+    for ws in (duck_ws, spark_ws):
+        t = ibis.memtable({"i": list(range(len(TEXTS))), "text": TEXTS})
+        got = ws.con.to_pyarrow(t.mutate(h=t.text.hexdigest("md5")).order_by("i"))
+        hi, lo = md5_keys(got.column("h"))
+        assert hi.tolist() == want[0].tolist(), ws.engine_url
+        assert lo.tolist() == want[1].tolist(), ws.engine_url

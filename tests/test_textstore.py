@@ -12,7 +12,7 @@ from wholejob.demo import generate_demo
 from wholejob.importing.importer import import_paths
 from wholejob.jobmodel import load_job_model
 from wholejob.textmodel import CACHE_DIR, TextModel, activity_text, workspace_text_model
-from wholejob.textstore import PREFIX, PredictionStore, text_keys
+from wholejob.textstore import PREFIX, PredictionStore, md5_keys, text_keys
 from wholejob.workspace import init_workspace
 
 
@@ -164,3 +164,18 @@ def test_keys_sharing_their_high_half_are_told_apart_by_the_low_half(tmp_path):
     assert found.tolist() == [True, False, True, False, True]
     assert best.tolist() == [2, 3, 0]
     assert conf.tolist() == [0.3, 0.4, 0.1]
+
+
+def test_md5_keys_read_the_engines_hex_digests():
+    import hashlib
+
+    digest = hashlib.md5(b"").digest()  # d41d8cd98f00b204e9800998ecf8427e
+    hi, lo = md5_keys(pa.array([digest.hex(), digest.hex().upper()]))
+    assert hi.tolist() == [int.from_bytes(digest[:8], "little")] * 2
+    assert lo.tolist() == [int.from_bytes(digest[8:], "little")] * 2
+    assert md5_keys(pa.array([], pa.string()))[0].size == 0
+    sliced = pa.array(["0" * 32, digest.hex()])[1:]  # an offset into the buffer
+    assert md5_keys(sliced)[0].tolist() == [int.from_bytes(digest[:8], "little")]
+    for bad in (["xyz"], ["g" * 32], [None]):
+        with pytest.raises((ValueError, pa.ArrowInvalid)):
+            md5_keys(pa.array(bad, pa.string()))

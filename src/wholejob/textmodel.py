@@ -59,7 +59,7 @@ from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
 from wholejob.textparallel import default_workers, fork_available, predict_chunks
-from wholejob.textstore import PredictionStore, replace_cache_file, text_keys
+from wholejob.textstore import PredictionStore, md5_keys, replace_cache_file
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -358,8 +358,10 @@ class TextModel:
         # Many activities share a text ("Cold call", "expenses"): the engine groups
         # them, each distinct text is predicted once and the answer fans back out.
         by_text = t.group_by("_text").aggregate(_ids=t.activity_id.collect())
-        classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
         store = self._store()
+        if store is not None:  # the store's key, hashed in the engine
+            by_text = by_text.mutate(_md5=by_text._text.hexdigest("md5"))
+        classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
         parts: list[pa.Table] = []
 
         def part(ids: pa.Array, best: npt.NDArray[np.int16], conf: FloatArray) -> pa.Table:
@@ -382,7 +384,7 @@ class TextModel:
                 if store is None:
                     yield texts, (ids, None)
                     continue
-                hi, lo = text_keys(texts)
+                hi, lo = md5_keys(batch.column("_md5"))
                 found, best, conf = store.lookup(hi, lo)
                 if found.any():
                     parts.append(part(ids.filter(pa.array(found)), best, conf))

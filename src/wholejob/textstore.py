@@ -10,8 +10,10 @@ confidence, exactly as computed) in one Parquet file in the workspace's
   (training data, parameters, versions) and :data:`PREDICTION_VERSION`, so a new
   model never reads an old model's answers; writing a file removes the other
   models' files;
-- **keyed by the text**: a 128-bit BLAKE2b hash of the text's UTF-8 bytes (the
-  chance that two of 10 M texts collide is about 10^-25);
+- **keyed by the text**: the 128-bit MD5 of the text's UTF-8 bytes, computed by
+  the engine beside the text (``md5`` in DuckDB and Spark alike, so a Python
+  loop never hashes millions of texts); the chance that two of 10 M texts
+  collide by accident is about 10^-25;
 - **atomic**: written to a temporary file in the same folder and renamed over
   the old one, so a reader (another analysis, the web app) sees the old file or
   the new one, never a partial one; an unreadable file counts as empty;
@@ -35,14 +37,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "replace_cache_file",
-           "text_keys"]
+__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "md5_keys",
+           "replace_cache_file", "text_keys"]
 
 log = logging.getLogger(__name__)
 
 # Raise when what a stored answer means changes without the model changing
-# (the known-share cap, the text the model reads).
-PREDICTION_VERSION = 1
+# (the known-share cap, the text the model reads) or how texts are keyed
+# (2: MD5 from the engine instead of BLAKE2b in Python).
+PREDICTION_VERSION = 2
 MAX_STORED_TEXTS = 20_000_000
 PREFIX = "text-predictions-"
 
@@ -74,14 +77,34 @@ def replace_cache_file(path: Path, siblings: str, write: Callable[[str], object]
     return True
 
 
-def text_keys(texts: pa.Array) -> tuple[U64, U64]:
-    """Return each text's 128-bit hash as two 64-bit halves (null counts as "")."""
-    digest = b"".join(
-        hashlib.blake2b((t or "").encode("utf-8"), digest_size=16).digest()
-        for t in texts.to_pylist()
-    )
-    halves = np.frombuffer(digest, dtype="<u8").reshape(-1, 2)
+# Hex digit (ASCII code) -> its value; anything else is 255 and refused.
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+
+
+def md5_keys(hexes: pa.Array | pa.ChunkedArray) -> tuple[U64, U64]:
+    """Return 32-digit hex MD5 digests (the engine's ``md5``) as two 64-bit halves each."""
+    fixed = hexes.cast(pa.binary(32))  # raises on a digest that is not 32 characters
+    if isinstance(fixed, pa.ChunkedArray):
+        fixed = fixed.combine_chunks()
+    if fixed.null_count:
+        raise ValueError("a text key is null")
+    n = len(fixed)
+    chars = np.frombuffer(fixed.buffers()[1], np.uint8)[fixed.offset * 32:(fixed.offset + n) * 32]
+    nibbles = _NIBBLE[chars.reshape(n, 32)]
+    if n and nibbles.max() == 255:
+        raise ValueError("a text key is not a hexadecimal digest")
+    digest = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])
+    halves = digest.view("<u8").reshape(n, 2)
     return halves[:, 0].copy(), halves[:, 1].copy()
+
+
+def text_keys(texts: pa.Array) -> tuple[U64, U64]:
+    """Return each text's key as :func:`md5_keys` gives it from the engine (null counts as "")."""
+    return md5_keys(pa.array([hashlib.md5((t or "").encode("utf-8")).hexdigest()
+                              for t in texts.to_pylist()], pa.string()))
 
 
 class PredictionStore:
