@@ -266,7 +266,16 @@ def _rule_parts(rule: Rule, f: ibis.Table) -> dict[str, ir.BooleanValue]:
 
 
 def _rule_condition(rule: Rule, f: ibis.Table) -> ir.BooleanValue:
-    result: ir.BooleanValue = functools.reduce(operator.and_, _rule_parts(rule, f).values())
+    """All of a rule's conditions, the phrase regex last.
+
+    An engine that evaluates AND left to right on the rows still in play (DuckDB
+    in a CASE does) then runs the costly regex only on rows that pass the cheap
+    conditions; the result is the same in any order.
+    """
+    parts = _rule_parts(rule, f)
+    phrases = parts.pop("phrases", None)
+    conds = [*parts.values(), *([phrases] if phrases is not None else [])]
+    result: ir.BooleanValue = functools.reduce(operator.and_, conds)
     return result
 
 
