@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import ibis
 import pytest
 
+import wholejob.classification as cls
 from wholejob.classification import (
     classify,
     classify_rules,
@@ -301,3 +304,43 @@ def test_a_confident_model_overrules_soft_rules_only(tables):
     unsure = _rows(classify(acts, accs, opps, model, STAGE_STATUS,
                             text_model=_SureTextModel(0.2)))
     assert unsure["unmatched"]["method"] == "unmatched"  # below MODEL_MIN_CONFIDENCE
+
+
+def test_gated_rule_search_picks_the_same_rule_as_trying_every_rule_in_order(
+    tables, monkeypatch,
+):
+    """The gates (one regex per group of rules) only skip rules that cannot hold.
+
+    The rows mix every kind of rule: phrase rules, phrase rules that also need the
+    account or stage (so a gate's regex can match where its rule does not), rules
+    without phrases, labels and rows no rule matches; each text is tried in every
+    account context.
+    """
+    con, _, accs, opps, hist = tables
+    model = load_job_model()
+    dev = Path(__file__).parent / "fixtures" / "classification_dev.csv"
+    with dev.open(encoding="utf-8") as fh:
+        texts = [(r["type"], r["direction"] or None, r["subject"], r["body"] or None)
+                 for r in csv.DictReader(fh)]
+    texts += [("task", None, t, None) for p in model.all_ids for t in model.practices[p].examples]
+    contexts = [{}, {"account_id": "prospect"}, {"account_id": "prospect_open"},
+                {"account_id": "new_customer"},
+                {"account_id": "old_customer", "opportunity_id": "o_renew"},
+                {"account_id": "prospect_open", "opportunity_id": "o_neg"}]
+    rows = [c[0] for c in CASES.values()] + [
+        _act(f"d{i}_{j}", type_, subject, direction=direction, body=body, **ctx)
+        for i, (type_, direction, subject, body) in enumerate(texts)
+        for j, ctx in enumerate(contexts)
+    ]
+    many = _table(con, "activities", rows)
+
+    def run(leaf: int) -> list[tuple[Any, ...]]:
+        monkeypatch.setattr(cls, "_GATE_LEAF", leaf)
+        out = classify_rules(many, accs, opps, model, STAGE_STATUS, history=hist, tags=True)
+        return sorted(tuple(r.values()) for r in out.to_pyarrow().to_pylist())
+
+    plain = run(1000)  # every rule in one CASE, in order: no gate
+    fired = {r[4] for r in plain}
+    assert len(fired) > 30 and None in fired and "label" in fired
+    for leaf in (1, 2, 3):
+        assert run(leaf) == plain, leaf
