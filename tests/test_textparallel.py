@@ -1,4 +1,4 @@
-"""Forked workers: answers come back in order, from other processes, never from a daemon's."""
+"""Worker processes: answers come back in order, from other processes, never from a daemon's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pyarrow as pa
 
-from wholejob.textparallel import fork_available, predict_chunks
+from wholejob.textparallel import workers_available, predict_chunks
 
 
 def _lengths_and_pid(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -34,16 +34,16 @@ def test_one_chunk_or_one_worker_stays_in_this_process():
     assert {int(p) for _, _, pid in one + two for p in pid} == {os.getpid()}
 
 
-def _report_fork_available(queue) -> None:
-    queue.put(fork_available())
+def _report_workers_available(queue) -> None:
+    queue.put(workers_available())
 
 
 def test_a_daemonic_process_does_not_fork_workers():
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    child = ctx.Process(target=_report_fork_available, args=(queue,), daemon=True)
+    child = ctx.Process(target=_report_workers_available, args=(queue,), daemon=True)
     child.start()
     in_daemon = queue.get(timeout=60)
     child.join(60)
-    assert fork_available() is True
+    assert workers_available() is True
     assert in_daemon is False

@@ -58,7 +58,7 @@ from sklearn.svm import LinearSVC
 from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
-from wholejob.textparallel import default_workers, fork_available, predict_chunks
+from wholejob.textparallel import default_workers, predict_chunks, workers_available
 from wholejob.textstore import PredictionStore, md5_keys, replace_cache_file
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ class TextModel:
     ``classifier`` is a fitted :class:`TextPracticeClassifier`; ``batch_rows``
     bounds how many distinct texts are in Python at once (per worker), and
     ``workers`` how many processes predict (``None``: one per core; 1: this
-    process only). Workers are forked, so they exist only where ``fork`` does.
+    process only). Workers start from a fork server, so they exist only where one does.
     """
 
     classifier: TextPracticeClassifier
@@ -336,7 +336,7 @@ class TextModel:
     model_key: str | None = None
 
     def _workers(self) -> int:
-        if not fork_available():
+        if not workers_available():
             return 1
         return self.workers if self.workers is not None else default_workers()
 
