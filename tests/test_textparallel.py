@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
-from wholejob.textparallel import workers_available, predict_chunks
+from wholejob.textparallel import WorkerError, predict_chunks, workers_available
 
 
 def _lengths_and_pid(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -47,3 +50,41 @@ def test_a_daemonic_process_does_not_fork_workers():
     child.join(60)
     assert workers_available() is True
     assert in_daemon is False
+
+
+def _fails_on_b(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    if "b" in texts.to_pylist():
+        raise ValueError("cannot read 'b'")
+    return _lengths_and_pid(texts)
+
+
+def _dies(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    os._exit(3)
+
+
+def test_a_worker_error_stops_the_run_with_its_reason():
+    chunks = [(pa.array(["a"]), 0), (pa.array(["b"]), 1), (pa.array(["c"]), 2)]
+    with pytest.raises(WorkerError, match="ValueError: cannot read 'b'"):
+        list(predict_chunks(_fails_on_b, iter(chunks), workers=2))
+    with pytest.raises(WorkerError, match="exited with code 3"):
+        list(predict_chunks(_dies, iter(chunks), workers=2))
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """Workers do not import the caller's main script again (spawn and fork servers do)."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import pyarrow as pa\n"
+        "from test_textparallel import _lengths_and_pid\n"
+        "from wholejob.textparallel import predict_chunks\n"
+        "print('script body ran', flush=True)\n"
+        "chunks = [(pa.array(['x' * i]), i) for i in range(6)]\n"
+        "got = list(predict_chunks(_lengths_and_pid, iter(chunks), workers=2))\n"
+        "print('answers', [int(lengths[0]) for _, lengths, _ in got], flush=True)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, timeout=120, check=True)
+    assert out.stdout.count("script body ran") == 1
+    assert "answers [0, 1, 2, 3, 4, 5]" in out.stdout

@@ -1,16 +1,19 @@
-"""Predict batches of texts on every core: a pool of worker processes with the fitted model.
+"""Predict batches of texts on every core: worker processes that hold the fitted model.
 
 The text model reads millions of distinct texts; NumPy, SciPy and Arrow run its
-kernels on one core at a time. :func:`predict_chunks` sends batches to a pool of
-worker processes, each given the fitted model once when it starts; then only
-texts go out and answers come back. At most two batches per worker are in
-flight, so memory stays bounded.
+kernels on one core at a time. :func:`predict_chunks` sends batches to worker
+processes, each given the fitted model once when it starts; then only texts go
+out and answers come back. At most two batches per worker are in flight, so
+memory stays bounded.
 
-Workers come from a fork server, a small process started once that has
-imported the text model's modules: forking them from the analysing process
-itself would share its pages copy-on-write, and as DuckDB rewrote its buffers
-each worker kept the old copies, up to the parent's whole size per worker
-(2.5 GB each at 10 M activities).
+Each worker is a fresh interpreter (``python -c``) that talks over its stdin
+and stdout, and imports only what unpickling the model needs. Not ``fork``:
+forked workers share the analysing process's pages copy-on-write, and as
+DuckDB rewrote its buffers during prediction each worker kept the old copies,
+up to the parent's whole size per worker (2.5 GB each at 10 M activities);
+forking a process with DuckDB's threads is also unsafe. Not ``multiprocessing``'s
+spawn or fork server either: they import the caller's main script again in
+every worker, which runs a script without a ``__main__`` guard twice.
 """
 
 from __future__ import annotations
@@ -18,55 +21,128 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["default_workers", "predict_chunks", "workers_available"]
+from wholejob.errors import WholejobError
+
+__all__ = ["WorkerError", "default_workers", "predict_chunks", "serve", "workers_available"]
 
 _T = TypeVar("_T")
 Answers = tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]
 # Texts in, each text's class index and confidence out.
 Predict = Callable[[pa.Array], Answers]
-# What the fork server imports once, so a new worker starts without importing them.
-_PRELOAD = ["__main__", "wholejob.textmodel"]
+_PROTOCOL = 5
+_WORKER = "from wholejob.textparallel import serve; serve()"
+
+
+class WorkerError(WholejobError):
+    """A prediction worker failed or exited; the message carries its reason."""
 
 
 def workers_available() -> bool:
-    """Return whether this process can start worker processes.
+    """Return whether this process may start worker processes.
 
-    Not where the platform has no fork server (Windows), nor in a daemonic
-    process (such as a multiprocessing pool's worker), which may not have children.
+    Not without a Python executable to start, nor in a daemonic process (such as
+    a multiprocessing pool's worker), which may not have children.
     """
-    return ("forkserver" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
+    return bool(sys.executable) and not multiprocessing.current_process().daemon
 
 
-# What a worker predicts with: set once, when the worker starts.
-_PREDICT: Predict | None = None
+def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
+    """Run a worker: read ``sys.path`` and the model, then answer texts until end of input.
+
+    Answers are pickled ``("ok", answers)`` or ``("error", reason)``; anything a
+    library prints goes to stderr, so it cannot corrupt the answers.
+    """
+    if stdin is None or stdout is None:
+        # Ctrl-C reaches the whole process group: the parent stops the workers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stdin = os.fdopen(os.dup(0), "rb")
+        stdout = os.fdopen(os.dup(1), "wb")
+        os.dup2(2, 1)  # stray prints from here on go to stderr
+    sys.path[:0] = [p for p in pickle.load(stdin) if p not in sys.path]
+    try:
+        predict: Predict | None = pickle.load(stdin)
+        failed: str | None = None
+    except Exception:  # an unpicklable model: say so for every batch
+        predict, failed = None, traceback.format_exc(limit=3)
+    while True:
+        try:
+            texts = pickle.load(stdin)
+        except EOFError:
+            return
+        if predict is None:
+            reply: tuple[str, Any] = ("error", f"loading the model failed:\n{failed}")
+        else:
+            try:
+                reply = ("ok", predict(texts))
+            except Exception:
+                reply = ("error", traceback.format_exc(limit=5))
+        pickle.dump(reply, stdout, protocol=_PROTOCOL)
+        stdout.flush()
 
 
-def _start_worker(predict: Predict) -> None:
-    global _PREDICT
-    _PREDICT = predict
+class _Worker:
+    """One worker process; a feeder thread writes its input so reading never deadlocks."""
 
+    def __init__(self, model: bytes) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        self._inbox: queue.Queue[bytes | None] = queue.Queue()
+        self._inbox.put(pickle.dumps(list(sys.path), protocol=_PROTOCOL))
+        self._inbox.put(model)
+        self._feeder = threading.Thread(target=self._feed, daemon=True)
+        self._feeder.start()
 
-def _predict_in_worker(texts: pa.Array) -> Answers:
-    assert _PREDICT is not None, "a worker started without a model"
-    return _PREDICT(texts)
+    def _feed(self) -> None:
+        pipe = self.proc.stdin
+        assert pipe is not None
+        try:
+            while (blob := self._inbox.get()) is not None:
+                pipe.write(blob)
+                pipe.flush()
+            pipe.close()
+        except OSError:  # the worker is gone; reading its answers says why
+            pass
 
+    def submit(self, texts: pa.Array) -> None:
+        self._inbox.put(pickle.dumps(texts, protocol=_PROTOCOL))
 
-def _pool(predict: Predict, workers: int) -> ProcessPoolExecutor:
-    """Return a pool of ``workers`` processes, each given ``predict`` (pickled once)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)  # no effect once the server runs
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker,
-                               initargs=(predict,))
+    def result(self) -> Answers:
+        assert self.proc.stdout is not None
+        try:
+            status, value = pickle.load(self.proc.stdout)
+        except (EOFError, pickle.UnpicklingError) as e:
+            code = self.proc.wait()
+            raise WorkerError(f"a text-model worker exited with code {code} ({e or 'no answer'})"
+                              ) from None
+        if status != "ok":
+            raise WorkerError(f"a text-model worker failed: {value.strip().splitlines()[-1]}\n"
+                              f"{value}")
+        answers: Answers = value
+        return answers
+
+    def close(self, *, kill: bool) -> None:
+        self._inbox.put(None)
+        if kill:
+            self.proc.kill()
+        self.proc.wait()
+        self._feeder.join()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def predict_chunks(
@@ -76,7 +152,7 @@ def predict_chunks(
 ) -> Iterator[tuple[_T, npt.NDArray[np.int16], npt.NDArray[np.float64]]]:
     """Yield ``(payload, best, confidence)`` per ``(texts, payload)`` chunk, in order.
 
-    With more than one worker and more than one chunk, chunks go to a pool of
+    With more than one worker and more than one chunk, chunks go round the
     worker processes (``predict`` must pickle), at most two per worker in
     flight, so memory stays bounded however many texts stream through.
     """
@@ -85,20 +161,26 @@ def predict_chunks(
         for texts, ids in itertools.chain(head, chunks):
             yield ids, *predict(texts)
         return
-    pool = _pool(predict, workers)
+    model = pickle.dumps(predict, protocol=_PROTOCOL)
+    pool = [_Worker(model) for _ in range(workers)]
+    finished = False
     try:
-        pending: deque[tuple[_T, Future[Answers]]] = deque()
-        for texts, ids in itertools.chain(head, chunks):
+        pending: deque[tuple[_T, _Worker]] = deque()
+        for i, (texts, ids) in enumerate(itertools.chain(head, chunks)):
+            worker = pool[i % workers]
             # A compact copy: pickling a slice of a larger array sends all of it.
-            pending.append((ids, pool.submit(_predict_in_worker, pa.concat_arrays([texts]))))
+            worker.submit(pa.concat_arrays([texts]))
+            pending.append((ids, worker))
             while len(pending) > 2 * workers:
-                done_ids, fut = pending.popleft()
-                yield done_ids, *fut.result()
+                done_ids, done = pending.popleft()
+                yield done_ids, *done.result()
         while pending:
-            done_ids, fut = pending.popleft()
-            yield done_ids, *fut.result()
+            done_ids, done = pending.popleft()
+            yield done_ids, *done.result()
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for w in pool:
+            w.close(kill=not finished)
 
 
 def default_workers() -> int:
