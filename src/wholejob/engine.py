@@ -158,8 +158,10 @@ class DuckDBEngine(Engine):
 DUCKDB_SETTINGS = ("memory_limit", "temp_directory")
 # The default memory limit: half the machine's RAM, at most this. DuckDB's own
 # default (80 % of RAM) lets an import of millions of rows hold everything in
-# memory; under a limit it spills to the temporary directory instead.
-DUCKDB_MEMORY_CAP = 3 * 1024**3
+# memory; under a limit it spills to the temporary directory instead. 2 GiB keeps
+# a 10 M-activity analysis (DuckDB, Python and the text model's workers) under
+# 4 GB in all; at 3 GiB it peaked at 4.2 GiB (docs/benchmarks.md).
+DUCKDB_MEMORY_CAP = 2 * 1024**3
 DUCKDB_TEMP_DIR = "duckdb-tmp"
 
 
