@@ -53,7 +53,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FULL = {"reps": 1000, "weeks": 75, "burn_in_weeks": 40}
 SMALL = {"reps": 20, "weeks": 12, "burn_in_weeks": 16}
-TARGETS = {"import_analysis_s": 60.0, "vs_sql": 1.5, "vs_pandas": 10.0, "peak_gib": 4.0}
+# Peak memory's bar is 4 GB read strictly: 4 * 10^9 bytes (3.73 GiB).
+TARGETS = {"import_analysis_s": 60.0, "vs_sql": 1.5, "vs_pandas": 10.0, "peak_gb": 4.0}
 
 
 def _rss_mib() -> float:
@@ -366,11 +367,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           + "; ".join(f"{k} {_stats(v)}" for k, v in agg["times"].items()), flush=True)
     peak = max([r["peak_mib"] for r in imp]
                + [r["analysis_peak_rss_mib"] for r in ana + warm])
-    peak /= 1024
+    peak /= 1024  # GiB
+    peak_gb = peak * 1024**3 / 1e9
     res["summary"] = summary = {
         "import_analysis_s": t_imp + t_ana, "import_rows_per_s": rows / t_imp,
         "vs_sql": med["wholejob"] / med["sql"], "vs_pandas": med["pandas"] / med["wholejob"],
-        "peak_gib": peak,
+        "peak_gib": peak, "peak_gb": peak_gb,
     }
     res["load_after"] = _load()
     print(f"\nload average before {res['load_before']}, after {res['load_after']}")
@@ -382,8 +384,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"{summary['vs_sql'] <= TARGETS['vs_sql']} |")
     print(f"| >= {TARGETS['vs_pandas']:.0f}x faster than pandas | {summary['vs_pandas']:.1f}x | "
           f"{summary['vs_pandas'] >= TARGETS['vs_pandas']} |")
-    print(f"| peak memory < {TARGETS['peak_gib']:.0f} GB | {peak:.2f} GiB | "
-          f"{peak < TARGETS['peak_gib']} |", flush=True)
+    print(f"| peak memory < {TARGETS['peak_gb']:.0f} GB | {peak_gb:.2f} GB ({peak:.2f} GiB) | "
+          f"{peak_gb < TARGETS['peak_gb']} |", flush=True)
     if not args.skip_forecast:
         fc = [sys.executable, str(HERE / "forecast.py"), "--repeat", str(args.repeat)]
         if args.small:
