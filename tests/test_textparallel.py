@@ -88,3 +88,27 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
                          env=env, timeout=120, check=True)
     assert out.stdout.count("script body ran") == 1
     assert "answers [0, 1, 2, 3, 4, 5]" in out.stdout
+
+
+def _refuse_to_load() -> None:
+    raise RuntimeError("this model does not load here")
+
+
+class _LoadsOnlyHere:
+    """A predictor that pickles but cannot be unpickled in a worker."""
+
+    def __call__(self, texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        return _lengths_and_pid(texts)
+
+    def __reduce__(self):
+        return (_refuse_to_load, ())
+
+
+def test_workers_that_cannot_load_the_model_leave_the_work_to_this_process(caplog):
+    chunks = [(pa.array(["x" * i]), i) for i in range(5)]
+    got = list(predict_chunks(_LoadsOnlyHere(), iter(chunks), workers=2))
+    assert [payload for payload, _, _ in got] == list(range(5))
+    assert [int(lengths[0]) for _, lengths, _ in got] == list(range(5))
+    assert {int(p) for _, _, pid in got for p in pid} == {os.getpid()}
+    assert "workers could not start" in caplog.text
+    assert "this model does not load here" in caplog.text

@@ -19,6 +19,7 @@ every worker, which runs a script without a ``__main__`` guard twice.
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 import pickle
@@ -46,6 +47,7 @@ Answers = tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]
 Predict = Callable[[pa.Array], Answers]
 _PROTOCOL = 5
 _WORKER = "from wholejob.textparallel import serve; serve()"
+log = logging.getLogger(__name__)
 
 
 class WorkerError(WholejobError):
@@ -64,8 +66,10 @@ def workers_available() -> bool:
 def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
     """Run a worker: read ``sys.path`` and the model, then answer texts until end of input.
 
-    Answers are pickled ``("ok", answers)`` or ``("error", reason)``; anything a
-    library prints goes to stderr, so it cannot corrupt the answers.
+    The first reply says whether the model loaded: ``("ready", None)`` or
+    ``("error", reason)`` (and the worker ends). Then each batch gets
+    ``("ok", answers)`` or ``("error", reason)``. Anything a library prints goes
+    to stderr, so it cannot corrupt the replies.
     """
     if stdin is None or stdout is None:
         # Ctrl-C reaches the whole process group: the parent stops the workers.
@@ -73,26 +77,27 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
         stdin = os.fdopen(os.dup(0), "rb")
         stdout = os.fdopen(os.dup(1), "wb")
         os.dup2(2, 1)  # stray prints from here on go to stderr
-    sys.path[:0] = [p for p in pickle.load(stdin) if p not in sys.path]
+
+    def reply(message: tuple[str, Any]) -> None:
+        pickle.dump(message, stdout, protocol=_PROTOCOL)
+        stdout.flush()
+
     try:
-        predict: Predict | None = pickle.load(stdin)
-        failed: str | None = None
-    except Exception:  # an unpicklable model: say so for every batch
-        predict, failed = None, traceback.format_exc(limit=3)
+        sys.path[:0] = [p for p in pickle.load(stdin) if p not in sys.path]
+        predict: Predict = pickle.load(stdin)
+    except Exception:
+        reply(("error", traceback.format_exc(limit=3)))
+        return
+    reply(("ready", None))
     while True:
         try:
             texts = pickle.load(stdin)
         except EOFError:
             return
-        if predict is None:
-            reply: tuple[str, Any] = ("error", f"loading the model failed:\n{failed}")
-        else:
-            try:
-                reply = ("ok", predict(texts))
-            except Exception:
-                reply = ("error", traceback.format_exc(limit=5))
-        pickle.dump(reply, stdout, protocol=_PROTOCOL)
-        stdout.flush()
+        try:
+            reply(("ok", predict(texts)))
+        except Exception:
+            reply(("error", traceback.format_exc(limit=5)))
 
 
 class _Worker:
@@ -121,7 +126,7 @@ class _Worker:
     def submit(self, texts: pa.Array) -> None:
         self._inbox.put(pickle.dumps(texts, protocol=_PROTOCOL))
 
-    def result(self) -> Answers:
+    def _reply(self, expected: str) -> Any:
         assert self.proc.stdout is not None
         try:
             status, value = pickle.load(self.proc.stdout)
@@ -129,10 +134,17 @@ class _Worker:
             code = self.proc.wait()
             raise WorkerError(f"a text-model worker exited with code {code} ({e or 'no answer'})"
                               ) from None
-        if status != "ok":
+        if status != expected:
             raise WorkerError(f"a text-model worker failed: {value.strip().splitlines()[-1]}\n"
                               f"{value}")
-        answers: Answers = value
+        return value
+
+    def ready(self) -> None:
+        """Wait until the worker has loaded the model; raise :class:`WorkerError` if it cannot."""
+        self._reply("ready")
+
+    def result(self) -> Answers:
+        answers: Answers = self._reply("ok")
         return answers
 
     def close(self, *, kill: bool) -> None:
@@ -161,8 +173,11 @@ def predict_chunks(
         for texts, ids in itertools.chain(head, chunks):
             yield ids, *predict(texts)
         return
-    model = pickle.dumps(predict, protocol=_PROTOCOL)
-    pool = [_Worker(model) for _ in range(workers)]
+    pool = _start(predict, workers)
+    if not pool:
+        for texts, ids in itertools.chain(head, chunks):
+            yield ids, *predict(texts)
+        return
     finished = False
     try:
         pending: deque[tuple[_T, _Worker]] = deque()
@@ -181,6 +196,29 @@ def predict_chunks(
     finally:
         for w in pool:
             w.close(kill=not finished)
+
+
+def _start(predict: Predict, workers: int) -> list[_Worker]:
+    """Start the workers and wait until each has the model; none if they cannot start.
+
+    Workers that cannot start (no Python to run, a model that does not load in a
+    fresh interpreter) are not an error: the texts are predicted in this process,
+    only slower, and a warning says why.
+    """
+    pool: list[_Worker] = []
+    try:
+        model = pickle.dumps(predict, protocol=_PROTOCOL)
+        pool = [_Worker(model) for _ in range(workers)]
+        for w in pool:
+            w.ready()
+    except (WorkerError, OSError, pickle.PicklingError, AttributeError, TypeError) as e:
+        for w in pool:
+            w.close(kill=True)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        log.warning("text model: predicting in this process; workers could not start: %s",
+                    reason)
+        return []
+    return pool
 
 
 def default_workers() -> int:
