@@ -59,6 +59,7 @@ __all__ = [
     "check_fields",
     "check_references",
     "duplicate_keys",
+    "flag_rows",
     "keeps_type",
     "repeated_keys",
     "unknown_references",
@@ -476,6 +477,27 @@ def validate(
     return check_references(entity, checked, targets)
 
 
+def _unknown(value: ir.Value, ids: ir.Column) -> ir.BooleanValue:
+    """Whether a reference names an id that ``ids`` does not hold (NULL names none)."""
+    out: ir.BooleanValue = value.notnull() & ~value.isin(ids)
+    return out
+
+
+def flag_rows(checked: ir.Table, targets: Mapping[str, ir.Column]) -> ir.Table:
+    """Return the rows of ``checked`` that are rejected or hold an unknown reference.
+
+    ``targets`` maps optional reference columns to their known ids. The result
+    (bookkeeping and ``_reason`` columns plus those reference columns) is small
+    when the data is clean, and holds what both :func:`unknown_references` and
+    the rejects need, so one pass over the rows serves both.
+    """
+    flagged = checked["_reason"].notnull()
+    for name, ids in targets.items():
+        flagged = flagged | _unknown(checked[name], ids)
+    return checked.filter(flagged).select(
+        "_src", "_line", "_column", "_value", "_reason", "_fields_ok", *targets)
+
+
 def unknown_references(
     entity: Entity, accepted: ir.Table, targets: Mapping[str, ir.Column]
 ) -> ir.Table | None:
@@ -488,8 +510,7 @@ def unknown_references(
     for name, ids in targets.items():
         if entity.column(name).required:
             continue
-        value = accepted[name].cast("string")
-        hit = accepted.filter(accepted[name].notnull() & ~accepted[name].isin(ids))
+        hit = accepted.filter(_unknown(accepted[name], ids))
         value = hit[name].cast("string")
         parts.append(hit.select(
             _src=hit["_src"],
