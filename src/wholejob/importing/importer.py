@@ -431,9 +431,11 @@ class _Run:
         The field checks are a view of the sources on DuckDB (each step below
         streams the files again, reading only the columns it needs, instead of
         holding a copy of every row); duplicates are looked up in the small
-        table of keys held more than once. When no row is rejected for a
-        duplicate or an unknown reference, the accepted rows are exactly those
-        that passed the field checks, and are written from those without joins.
+        table of keys held more than once. One pass evaluates every check and
+        keeps the few rows that are rejected or refer to unknown ids. When none
+        is rejected, the write reads only the typed values; otherwise it reads
+        the rows that passed the checks (the field checks alone unless a row was
+        rejected for a duplicate or an unknown reference), in the same order.
         """
         name = entity.name
         names = [p.path.name for p in self.parts]
@@ -463,11 +465,19 @@ class _Run:
         renames = {p.src: p.renames for p in live}
         rejected, late = self.sink.add_rejects(side, side_name, renames)
         accepted = {p.src: p.read.rows - rejected.get(p.src, 0) for p in live if p.read}
-        final, final_name = (checked, checked_name) if late else (fields, fields_name)
+        if rejected:  # the rows that passed every check, in the order the checks give
+            final, final_name = (checked, checked_name) if late else (fields, fields_name)
+        else:
+            # Nothing rejected: every row is accepted, so the write reads only the
+            # typed values and the engine computes no reason for any row.
+            final_name = f"_wj_accepted_{name}"
+            final = self.sink.view(final_name, fields.select(
+                "_src", "_line", *entity.column_names, _reason=ibis.null("string")))
         written = self.sink.upsert(entity, final, final_name, accepted)
         self._warn_unknown(entity, side, early, renames, summary)
         self._warn_unknown(entity, final, after, renames, summary)
-        for temp in (side_name, checked_name, dups_name, repeated_name, fields_name):
+        for temp in (final_name, side_name, checked_name, dups_name, repeated_name,
+                     fields_name):
             self.sink.drop(temp)
         for p in live:
             c = p.summary.counts
