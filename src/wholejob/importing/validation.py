@@ -262,13 +262,20 @@ def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str 
 
 
 def _column_checks(
-    col: Column, s: ir.StringValue, rules: Rules
+    col: Column, s: ir.StringValue, rules: Rules, known: ir.Value | None = None
 ) -> tuple[ir.Value, list[tuple[ir.BooleanValue, ir.StringValue]]]:
-    """Return a column's typed value and its (failed?, reason) checks in order."""
+    """Return a column's typed value and its (failed?, reason) checks in order.
+
+    ``known`` is the typed value (what this returns first) when already computed:
+    the checks then test it instead of parsing and looking up ``s`` again.
+    """
     checks: list[tuple[ir.BooleanValue, ir.StringValue]] = []
     if col.required:
         checks.append((s.isnull(), ibis.literal("required value missing")))
     typed, parse_reason = _parse(col, s, rules)
+    lookup = rules.enum_lookup(col)
+    if known is not None and lookup is None:
+        typed = known
     if parse_reason is not None:
         checks.append((s.notnull() & typed.isnull(), ibis.literal(parse_reason)))
     if col.min_value is not None:
@@ -281,12 +288,11 @@ def _column_checks(
     if col.max_value is not None:
         n = typed
         checks.append((n > col.max_value, ibis.literal(f"above maximum {_fmt(col.max_value)}")))
-    lookup = rules.enum_lookup(col)
     if lookup is not None:
-        canon = s.lower().substitute(lookup, else_=_null())
+        canon = s.lower().substitute(lookup, else_=_null()) if known is None else known
         what = "stage" if col.enum_from == "stages" else col.name
-        known = list(dict.fromkeys(lookup.values()))  # ladder / contract order
-        hint = f" (expected one of: {', '.join(known)})" if len(known) <= 8 else ""
+        names = list(dict.fromkeys(lookup.values()))  # ladder / contract order
+        hint = f" (expected one of: {', '.join(names)})" if len(names) <= 8 else ""
         checks.append((s.notnull() & canon.isnull(), _quoted(f"unknown {what}", s, hint)))
         typed = canon
     return typed, checks
@@ -311,11 +317,16 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
             s = s.fill_null(col.default)
         cleaned[col.name] = s
     t = strings.select(*META_COLUMNS, **cleaned)
+    # Each typed value is computed once, as a column of its own, before the
+    # checks that test it: written inline, the engine evaluated a stage lookup (a
+    # CASE of some forty names) once per check that reads the stage.
+    t = t.mutate(**{f"__known_{col.name}": _column_checks(col, t[col.name], rules)[0]
+                    for col in entity.columns})
 
     typed: dict[str, ir.Value] = {}
     failures: list[tuple[ir.BooleanValue, ir.StringValue, str]] = []
     for col in entity.columns:
-        value, checks = _column_checks(col, t[col.name], rules)
+        value, checks = _column_checks(col, t[col.name], rules, t[f"__known_{col.name}"])
         typed[col.name] = value
         failures.extend((cond, reason, col.name) for cond, reason in checks)
         if entity.name == "opportunities" and col.name == "status":
@@ -331,12 +342,11 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
             failures.append((contradicts, reason, col.name))
             typed[col.name] = ibis.coalesce(given, from_stage)
 
-    # Named per-check flags keep the reason/column/value expressions small.
+    # Named per-check flags keep the reason/column/value expressions small. A
+    # reason is written into the CASE that picks it, not computed as a column:
+    # the engine then builds its text only for the rows that fail that check.
     flags = {f"__fail{i}": cond.fill_null(False) for i, (cond, _, _) in enumerate(failures)}
-    reasons = {f"__why{i}": reason for i, (_, reason, _) in enumerate(failures)}
-    stage1 = t.mutate(
-        **{f"__typed_{k}": v for k, v in typed.items()}, **flags, **reasons
-    )
+    stage1 = t.mutate(**{f"__typed_{k}": v for k, v in typed.items()}, **flags)
 
     def first(pick: list[ir.Value]) -> ir.Value:
         if not pick:
@@ -348,7 +358,7 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
     return stage1.select(
         *META_COLUMNS,
         **{k: stage1[f"__typed_{k}"] for k in typed},
-        _reason=first([stage1[f"__why{i}"] for i in range(len(failures))]),
+        _reason=first([reason for _, reason, _ in failures]),
         _column=first([ibis.literal(name) for _, _, name in failures]),
         _value=first([stage1[name].cast("string") for _, _, name in failures]),
     )
