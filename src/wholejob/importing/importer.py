@@ -464,6 +464,8 @@ class _Run:
         side = self.sink.materialize(side_name, flag_rows(checked, early))
         renames = {p.src: p.renames for p in live}
         rejected, late = self.sink.add_rejects(side, side_name, renames)
+        self._warn_unknown(entity, side, early, renames, summary)
+        self.sink.drop(side_name)  # as large as the rejects: not kept during the write
         accepted = {p.src: p.read.rows - rejected.get(p.src, 0) for p in live if p.read}
         if rejected:  # the rows that passed every check, in the order the checks give
             final, final_name = (checked, checked_name) if late else (fields, fields_name)
@@ -474,10 +476,8 @@ class _Run:
             final = self.sink.view(final_name, fields.select(
                 "_src", "_line", *entity.column_names, _reason=ibis.null("string")))
         written = self.sink.upsert(entity, final, final_name, accepted)
-        self._warn_unknown(entity, side, early, renames, summary)
         self._warn_unknown(entity, final, after, renames, summary)
-        for temp in (final_name, side_name, checked_name, dups_name, repeated_name,
-                     fields_name):
+        for temp in (final_name, checked_name, dups_name, repeated_name, fields_name):
             self.sink.drop(temp)
         for p in live:
             c = p.summary.counts
