@@ -45,6 +45,7 @@ from wholejob.importing.validation import (
     check_fields,
     check_references,
     duplicate_keys,
+    flag_rows,
     keeps_type,
     repeated_keys,
     unknown_references,
@@ -430,9 +431,11 @@ class _Run:
         The field checks are a view of the sources on DuckDB (each step below
         streams the files again, reading only the columns it needs, instead of
         holding a copy of every row); duplicates are looked up in the small
-        table of keys held more than once. When no row is rejected for a
-        duplicate or an unknown reference, the accepted rows are exactly those
-        that passed the field checks, and are written from those without joins.
+        table of keys held more than once. One pass evaluates every check and
+        keeps the few rows that are rejected or refer to unknown ids. When none
+        is rejected, the write reads only the typed values; otherwise it reads
+        the rows that passed the checks (the field checks alone unless a row was
+        rejected for a duplicate or an unknown reference), in the same order.
         """
         name = entity.name
         names = [p.path.name for p in self.parts]
@@ -446,16 +449,35 @@ class _Run:
             dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields, repeated))
         else:  # no key appears twice: no duplicates, whatever passed
             dups = self.sink.materialize(dups_name, duplicate_keys(entity, fields.limit(0)))
-        checked_name = f"_wj_checked_{name}"
+        checked_name, side_name = f"_wj_checked_{name}", f"_wj_side_{name}"
+        targets = self._targets(entity)
         checked = self.sink.view(checked_name, check_references(
-            entity, check_duplicates(entity, fields, names, dups), self._targets(entity)))
+            entity, check_duplicates(entity, fields, names, dups), targets))
+        # Other entities' tables do not change while this one is written, so the
+        # one pass that finds the rejects also keeps the rows whose optional
+        # references they do not hold (few). A reference into the entity itself
+        # (reps.manager_id) is looked up after the write, which adds its targets.
+        early = {c: ids for c, ids in targets.items() if not entity.column(c).required
+                 and not (entity.column(c).ref or "").startswith(f"{name}.")}
+        after = {c: ids for c, ids in targets.items() if not entity.column(c).required
+                 and c not in early}
+        side = self.sink.materialize(side_name, flag_rows(checked, early))
         renames = {p.src: p.renames for p in live}
-        rejected, late = self.sink.add_rejects(checked, checked_name, renames)
+        rejected, late = self.sink.add_rejects(side, side_name, renames)
+        self._warn_unknown(entity, side, early, renames, summary)
+        self.sink.drop(side_name)  # as large as the rejects: not kept during the write
         accepted = {p.src: p.read.rows - rejected.get(p.src, 0) for p in live if p.read}
-        final, final_name = (checked, checked_name) if late else (fields, fields_name)
+        if rejected:  # the rows that passed every check, in the order the checks give
+            final, final_name = (checked, checked_name) if late else (fields, fields_name)
+        else:
+            # Nothing rejected: every row is accepted, so the write reads only the
+            # typed values and the engine computes no reason for any row.
+            final_name = f"_wj_accepted_{name}"
+            final = self.sink.view(final_name, fields.select(
+                "_src", "_line", *entity.column_names, _reason=ibis.null("string")))
         written = self.sink.upsert(entity, final, final_name, accepted)
-        self._warn_unknown(entity, final, renames, summary)
-        for temp in (checked_name, dups_name, repeated_name, fields_name):
+        self._warn_unknown(entity, final, after, renames, summary)
+        for temp in (final_name, checked_name, dups_name, repeated_name, fields_name):
             self.sink.drop(temp)
         for p in live:
             c = p.summary.counts
@@ -464,10 +486,11 @@ class _Run:
             if w is not None:
                 c.inserted, c.updated, c.unchanged = w.inserted, w.updated, w.unchanged
 
-    def _warn_unknown(self, entity: Entity, checked: ir.Table,
+    def _warn_unknown(self, entity: Entity, checked: ir.Table, targets: dict[str, ir.Column],
                       renames: dict[int, dict[str, str]], summary: ImportSummary) -> None:
+        """Record the accepted rows' unknown optional references into ``targets``."""
         accepted = checked.filter(checked["_reason"].isnull())
-        found = unknown_references(entity, accepted, self._targets(entity))
+        found = unknown_references(entity, accepted, targets)
         if found is None:
             return
         per_column = self.sink.add_warnings(found, renames)

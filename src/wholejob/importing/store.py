@@ -224,7 +224,11 @@ def upsert(con: duckdb.DuckDBPyConnection, entity: Entity, checked: str,
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
-    """Write a rejects or warnings table as ``file,line,column,value,reason``; return rows."""
+    """Write a rejects or warnings table as ``file,line,column,value,reason``; return rows.
+
+    Lines are in file order; the lines of one record (a row with two unknown
+    references) in the order they were recorded, which the sort alone leaves open.
+    """
     n = count(con, table)
     if n == 0:
         return 0
@@ -232,7 +236,7 @@ def write_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
     target = str(path).replace("'", "''")
     con.execute(
         f'COPY (SELECT f.file, r.line, r."column", r.value, r.reason FROM {_q(table)} r '
-        f"JOIN {FILES_TABLE} f USING (_src) ORDER BY r._src, r.line NULLS FIRST) "
+        f"JOIN {FILES_TABLE} f USING (_src) ORDER BY r._src, r.line NULLS FIRST, r.rowid) "
         f"TO '{target}' (FORMAT csv, HEADER true)"
     )
     return n

@@ -59,6 +59,7 @@ __all__ = [
     "check_fields",
     "check_references",
     "duplicate_keys",
+    "flag_rows",
     "keeps_type",
     "repeated_keys",
     "unknown_references",
@@ -261,13 +262,20 @@ def _parse(col: Column, s: ir.StringValue, rules: Rules) -> tuple[ir.Value, str 
 
 
 def _column_checks(
-    col: Column, s: ir.StringValue, rules: Rules
+    col: Column, s: ir.StringValue, rules: Rules, known: ir.Value | None = None
 ) -> tuple[ir.Value, list[tuple[ir.BooleanValue, ir.StringValue]]]:
-    """Return a column's typed value and its (failed?, reason) checks in order."""
+    """Return a column's typed value and its (failed?, reason) checks in order.
+
+    ``known`` is the typed value (what this returns first) when already computed:
+    the checks then test it instead of parsing and looking up ``s`` again.
+    """
     checks: list[tuple[ir.BooleanValue, ir.StringValue]] = []
     if col.required:
         checks.append((s.isnull(), ibis.literal("required value missing")))
     typed, parse_reason = _parse(col, s, rules)
+    lookup = rules.enum_lookup(col)
+    if known is not None and lookup is None:
+        typed = known
     if parse_reason is not None:
         checks.append((s.notnull() & typed.isnull(), ibis.literal(parse_reason)))
     if col.min_value is not None:
@@ -280,12 +288,11 @@ def _column_checks(
     if col.max_value is not None:
         n = typed
         checks.append((n > col.max_value, ibis.literal(f"above maximum {_fmt(col.max_value)}")))
-    lookup = rules.enum_lookup(col)
     if lookup is not None:
-        canon = s.lower().substitute(lookup, else_=_null())
+        canon = s.lower().substitute(lookup, else_=_null()) if known is None else known
         what = "stage" if col.enum_from == "stages" else col.name
-        known = list(dict.fromkeys(lookup.values()))  # ladder / contract order
-        hint = f" (expected one of: {', '.join(known)})" if len(known) <= 8 else ""
+        names = list(dict.fromkeys(lookup.values()))  # ladder / contract order
+        hint = f" (expected one of: {', '.join(names)})" if len(names) <= 8 else ""
         checks.append((s.notnull() & canon.isnull(), _quoted(f"unknown {what}", s, hint)))
         typed = canon
     return typed, checks
@@ -310,11 +317,16 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
             s = s.fill_null(col.default)
         cleaned[col.name] = s
     t = strings.select(*META_COLUMNS, **cleaned)
+    # Each typed value is computed once, as a column of its own, before the
+    # checks that test it: written inline, the engine evaluated a stage lookup (a
+    # CASE of some forty names) once per check that reads the stage.
+    t = t.mutate(**{f"__known_{col.name}": _column_checks(col, t[col.name], rules)[0]
+                    for col in entity.columns})
 
     typed: dict[str, ir.Value] = {}
     failures: list[tuple[ir.BooleanValue, ir.StringValue, str]] = []
     for col in entity.columns:
-        value, checks = _column_checks(col, t[col.name], rules)
+        value, checks = _column_checks(col, t[col.name], rules, t[f"__known_{col.name}"])
         typed[col.name] = value
         failures.extend((cond, reason, col.name) for cond, reason in checks)
         if entity.name == "opportunities" and col.name == "status":
@@ -330,12 +342,11 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
             failures.append((contradicts, reason, col.name))
             typed[col.name] = ibis.coalesce(given, from_stage)
 
-    # Named per-check flags keep the reason/column/value expressions small.
+    # Named per-check flags keep the reason/column/value expressions small. A
+    # reason is written into the CASE that picks it, not computed as a column:
+    # the engine then builds its text only for the rows that fail that check.
     flags = {f"__fail{i}": cond.fill_null(False) for i, (cond, _, _) in enumerate(failures)}
-    reasons = {f"__why{i}": reason for i, (_, reason, _) in enumerate(failures)}
-    stage1 = t.mutate(
-        **{f"__typed_{k}": v for k, v in typed.items()}, **flags, **reasons
-    )
+    stage1 = t.mutate(**{f"__typed_{k}": v for k, v in typed.items()}, **flags)
 
     def first(pick: list[ir.Value]) -> ir.Value:
         if not pick:
@@ -347,7 +358,7 @@ def check_fields(entity: Entity, strings: ir.Table, rules: Rules) -> ir.Table:
     return stage1.select(
         *META_COLUMNS,
         **{k: stage1[f"__typed_{k}"] for k in typed},
-        _reason=first([stage1[f"__why{i}"] for i in range(len(failures))]),
+        _reason=first([reason for _, reason, _ in failures]),
         _column=first([ibis.literal(name) for _, _, name in failures]),
         _value=first([stage1[name].cast("string") for _, _, name in failures]),
     )
@@ -476,6 +487,27 @@ def validate(
     return check_references(entity, checked, targets)
 
 
+def _unknown(value: ir.Value, ids: ir.Column) -> ir.BooleanValue:
+    """Whether a reference names an id that ``ids`` does not hold (NULL names none)."""
+    out: ir.BooleanValue = value.notnull() & ~value.isin(ids)
+    return out
+
+
+def flag_rows(checked: ir.Table, targets: Mapping[str, ir.Column]) -> ir.Table:
+    """Return the rows of ``checked`` that are rejected or hold an unknown reference.
+
+    ``targets`` maps optional reference columns to their known ids. The result
+    (bookkeeping and ``_reason`` columns plus those reference columns) is small
+    when the data is clean, and holds what both :func:`unknown_references` and
+    the rejects need, so one pass over the rows serves both.
+    """
+    flagged = checked["_reason"].notnull()
+    for name, ids in targets.items():
+        flagged = flagged | _unknown(checked[name], ids)
+    return checked.filter(flagged).select(
+        "_src", "_line", "_column", "_value", "_reason", "_fields_ok", *targets)
+
+
 def unknown_references(
     entity: Entity, accepted: ir.Table, targets: Mapping[str, ir.Column]
 ) -> ir.Table | None:
@@ -488,8 +520,7 @@ def unknown_references(
     for name, ids in targets.items():
         if entity.column(name).required:
             continue
-        value = accepted[name].cast("string")
-        hit = accepted.filter(accepted[name].notnull() & ~accepted[name].isin(ids))
+        hit = accepted.filter(_unknown(accepted[name], ids))
         value = hit[name].cast("string")
         parts.append(hit.select(
             _src=hit["_src"],
