@@ -1,6 +1,6 @@
 """Text-model predictions kept per distinct text, so a re-analysis predicts only new texts.
 
-Predicting is the costly part of classifying (about 35,000 texts per CPU-second),
+Predicting is the costly part of classifying (about 57,000 texts per CPU-second),
 and after an import most of a workspace's texts are ones the model has already
 read. :class:`PredictionStore` keeps, per text, the model's answer (class index and
 confidence, exactly as computed) in one Parquet file in the workspace's
