@@ -15,6 +15,7 @@ header-only files are rejected individually while the rest is imported.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,11 @@ def _one_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def partial_path(path: Path) -> Path:
+    """Where a rejects or warnings file is written until its import commits."""
+    return path.with_name(f"{path.name}.partial")
+
+
 def _default_rejects_path(ws: Workspace, when: datetime) -> Path:
     stem = f"import-{when:%Y%m%d-%H%M%S}"
     path = ws.rejects_dir / f"{stem}.csv"
@@ -213,6 +219,8 @@ class _Run:
         self.rules = rules
         self.rejects = rejects
         self.warnings_path = rejects.with_name(f"{rejects.stem}-warnings.csv")
+        # (partial, final) rejects and warnings files written but not yet committed.
+        self._written: list[tuple[Path, Path]] = []
         self.progress = progress
         self.parts: list[_Part] = []
         self.reads: list[SourceRead] = []
@@ -245,6 +253,11 @@ class _Run:
                 sorted({p.summary.entity for p in self.parts if p.summary.entity}))
             with self.sink.transaction():
                 self._write_all(con, summary)
+            # Committed: only now do the rejects and warnings files get their names,
+            # so an import that never landed (killed, failed) leaves none behind.
+            for partial, final in self._written:
+                os.replace(partial, final)
+            self._written = []
             self._step("done")
             return summary
         finally:
@@ -284,14 +297,20 @@ class _Run:
         order = {name: i for i, name in enumerate(ENTITY_ORDER)}
         summary.files = [p.summary for p in sorted(
             self.parts, key=lambda p: (order.get(p.summary.entity or "", -1), p.src))]
-        if store.write_csv(con, store.REJECTS_TABLE, self.rejects):
+        # Written inside the transaction (a disk that cannot take them fails the
+        # import), under a partial name until the commit (see execute).
+        if store.write_csv(con, store.REJECTS_TABLE, partial_path(self.rejects)):
+            self._written.append((partial_path(self.rejects), self.rejects))
             summary.rejects_file = self.rejects
-        if store.write_csv(con, store.WARNINGS_TABLE, self.warnings_path):
+        if store.write_csv(con, store.WARNINGS_TABLE, partial_path(self.warnings_path)):
+            self._written.append((partial_path(self.warnings_path), self.warnings_path))
             summary.warnings_file = self.warnings_path
         store.record_import(con, summary.import_id, datetime.now(),
                             [str(f) for f in self.files], summary.to_json())
 
     def _clean_up(self, con: duckdb.DuckDBPyConnection) -> None:
+        for partial, _ in self._written:  # the import did not land
+            partial.unlink(missing_ok=True)
         try:
             drop_source_tables(con, self.reads)
             store.drop_tables(con, [store.FILES_TABLE, store.REJECTS_TABLE,
