@@ -10,8 +10,8 @@ reproduces all of them (data generation is not timed; the full run takes about
 Figures, each the median of ``--repeat`` runs, each phase in a fresh child
 process. Peak memory is the larger of the phase process's peak RSS
 (``ru_maxrss``: Python, NumPy, scikit-learn and DuckDB together) and the peak of
-the summed PSS of it and the workers it forks to predict texts (sampled every
-0.5 s; shared pages counted once):
+the summed PSS of it and the worker processes it starts to predict texts (sampled
+at most every 0.5 s, costing at most 5 % of a core; shared pages counted once):
 
 * ``import``: :func:`wholejob.importing.importer.import_paths` of the generated
   Parquet files into a new workspace; rows/s over all rows read.
@@ -82,11 +82,12 @@ def _descendants(pid: int) -> list[int]:
 
 
 class TreeMemory:
-    """Peak of the summed PSS of this process and every process it forked.
+    """Peak of the summed PSS of this process and every process it started.
 
-    ``ru_maxrss`` sees only this process; the text model predicts in forked
-    workers, so the phase's real footprint is the whole tree's, each shared page
-    counted once (PSS). Sampled every ``every`` seconds in a thread; Linux only.
+    ``ru_maxrss`` sees only this process; the text model predicts in worker
+    processes, so the phase's real footprint is the whole tree's, each shared page
+    counted once (PSS). Sampled in a thread, at most every ``every`` seconds and
+    at most ``max_share`` of one core; Linux only.
     """
 
     def __init__(self, every: float = 0.5, max_share: float = 0.05) -> None:

@@ -326,7 +326,7 @@ class TextModel:
     ``classifier`` is a fitted :class:`TextPracticeClassifier`; ``batch_rows``
     bounds how many distinct texts are in Python at once (per worker), and
     ``workers`` how many processes predict (``None``: one per core; 1: this
-    process only). Workers start from a fork server, so they exist only where one does.
+    process only; also where workers cannot be started, see :mod:`wholejob.textparallel`).
     """
 
     classifier: TextPracticeClassifier
