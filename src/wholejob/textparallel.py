@@ -135,8 +135,10 @@ class _Worker:
             raise WorkerError(f"a text-model worker exited with code {code} ({e or 'no answer'})"
                               ) from None
         if status != expected:
-            raise WorkerError(f"a text-model worker failed: {value.strip().splitlines()[-1]}\n"
-                              f"{value}")
+            # One line for the user (the CLI prints errors as one line); the
+            # worker's traceback goes to the log.
+            log.debug("text-model worker traceback:\n%s", value)
+            raise WorkerError(f"a text-model worker failed: {value.strip().splitlines()[-1]}")
         return value
 
     def ready(self) -> None:
