@@ -163,3 +163,28 @@ def test_text_store_keys_are_the_same_on_each_engine(duck_ws: Workspace,
         hi, lo = md5_keys(got.column("h"))
         assert hi.tolist() == want[0].tolist(), ws.engine_url
         assert lo.tolist() == want[1].tolist(), ws.engine_url
+
+
+EDGES = [("Cold call", "notes"), ("", "body only"), ("subject only", ""), ("", ""),
+         (" \t lead", "trail \n"), ("\x0bvt", "ff\x0c"), ("\rcr", "mid\x0bdle"),
+         ("staff", "v"), ("x" * 990, "y" * 30), ("\n", "\t")]
+
+
+def test_the_model_text_is_python_strip_on_each_engine(duck_ws: Workspace,
+                                                       spark_ws: Workspace) -> None:
+    """The text the model reads: subject, space, body, stripped of string.whitespace, cut."""
+    import string
+
+    import ibis
+
+    from wholejob.textmodel import MAX_TEXT_CHARS, activity_text
+
+    want = [((s or "") + " " + (b or "")).strip(string.whitespace)[:MAX_TEXT_CHARS]
+            for s, b in EDGES]
+    for ws in (duck_ws, spark_ws):
+        t = ibis.memtable({"i": list(range(len(EDGES))), "subject": [s for s, _ in EDGES],
+                           "body": [b for _, b in EDGES]},
+                          schema={"i": "int64", "subject": "string", "body": "string"})
+        # (No NULLs: a Spark memtable reads a missing string as "NaN".)
+        got = ws.con.to_pyarrow(t.select("i", x=activity_text(t)).order_by("i"))
+        assert got.column("x").to_pylist() == want, ws.engine_url
