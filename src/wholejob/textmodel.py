@@ -32,7 +32,7 @@ import tomllib
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -45,7 +45,6 @@ import joblib
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 import sklearn
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
@@ -59,7 +58,7 @@ from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
 from wholejob.textparallel import default_workers, predict_chunks, workers_available
-from wholejob.textstore import PredictionStore, md5_keys, replace_cache_file
+from wholejob.textstore import PredictionStore, answer_table, md5_keys, replace_cache_file
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -322,13 +321,20 @@ def best_and_confidence(
     return best.astype(np.int16), conf
 
 
-def _gathered(
-    todo: list[tuple[pa.Array, pa.Array, Any, Any]],
-) -> tuple[pa.Array, tuple[pa.Array, tuple[Any, Any]]]:
-    """Return pieces of ``(texts, ids, hi, lo)`` as one ``(texts, (ids, (hi, lo)))`` chunk."""
-    return (pa.concat_arrays([t[0] for t in todo]),
-            (pa.concat_arrays([t[1] for t in todo]),
-             (np.concatenate([t[2] for t in todo]), np.concatenate([t[3] for t in todo]))))
+def _keep(store: PredictionStore, new: pa.Table, used: ibis.Table | None) -> None:
+    """Add ``new`` answers to the store and save it.
+
+    ``used`` (the stored answers this run joined) is fetched only when the store
+    is full, so the answers it drops are ones this run did not need.
+    """
+    if new.num_rows:
+        hi, lo = md5_keys(new.column("_md5"))
+        if store.full_after(new.num_rows) and used is not None:
+            store.lookup(*md5_keys(used.select("_md5").to_pyarrow().column(0)))
+        store.add(hi, lo, new.column("_best").to_numpy(), new.column("_confidence").to_numpy())
+        store.save()
+    log.info("text model: %d texts predicted, %d answers were stored", new.num_rows,
+             len(store))
 
 
 @dataclass
@@ -339,6 +345,10 @@ class TextModel:
     bounds how many distinct texts are in Python at once (per worker), and
     ``workers`` how many processes predict (``None``: one per core; 1: this
     process only; also where workers cannot be started, see :mod:`wholejob.textparallel`).
+    With ``store_dir`` and ``model_key``, answers are kept per text
+    (:mod:`wholejob.textstore`). ``materialize`` keeps an intermediate table in
+    the engine (default: Ibis's ``cache``; a workspace's model uses its engine's
+    :meth:`~wholejob.engine.Engine.materialize`).
     """
 
     classifier: TextPracticeClassifier
@@ -346,6 +356,10 @@ class TextModel:
     workers: int | None = None
     store_dir: Path | None = None
     model_key: str | None = None
+    materialize: Callable[[ibis.Table], ibis.Table] | None = None
+
+    def _materialize(self, t: ibis.Table) -> ibis.Table:
+        return self.materialize(t) if self.materialize is not None else t.cache()
 
     def _workers(self) -> int:
         if not workers_available():
@@ -357,76 +371,76 @@ class TextModel:
             return None
         return PredictionStore(self.store_dir, self.model_key)
 
-    def predict_arrow(self, activities: ibis.Table) -> pa.Table:
-        """Return ``activity_id``, ``practice``, ``confidence`` of every activity as Arrow.
+    def predict(self, activities: ibis.Table) -> ibis.Table:
+        """Return every activity's ``activity_id``, ``practice``, ``confidence`` as an engine table.
 
-        ``practice`` is dictionary-encoded (one small integer per row), so the
-        predictions of millions of activities stay compact. With a store
-        (``store_dir`` and ``model_key``), texts this model has answered before
-        are not predicted again (see :mod:`wholejob.textstore`).
+        The engine keys each activity by the MD5 of its text; only distinct
+        texts the model has not answered before leave the engine, in batches, to
+        be predicted (one answer per distinct text, however many activities share
+        it). The answers go back as one table, and the engine joins them to the
+        activities, so a re-analysis whose texts are all stored moves no text
+        and no activity through Python. With a store (``store_dir`` and
+        ``model_key``), the new answers are added to it (see
+        :mod:`wholejob.textstore`).
         """
-        t = activities.select(activity_id=activities.activity_id,
-                              _text=activity_text(activities))
-        # Many activities share a text ("Cold call", "expenses"): the engine groups
-        # them, each distinct text is predicted once and the answer fans back out.
-        by_text = t.group_by("_text").aggregate(_ids=t.activity_id.collect())
+        # The text and its key are computed once per activity and kept: the
+        # engine reads them again to join the answers.
+        t = self._materialize(activities.select(
+            activity_id=activities.activity_id,
+            _md5=activity_text(activities).hexdigest("md5"),
+        ))
         store = self._store()
-        if store is not None:  # the store's key, hashed in the engine
-            by_text = by_text.mutate(_md5=by_text._text.hexdigest("md5"))
-        classes = pa.array([str(c) for c in self.classifier.classes_], pa.string())
-        parts: list[pa.Table] = []
+        stored = store.answers() if store is not None else None
+        known = ibis.memtable(stored) if stored is not None and stored.num_rows else None
+        todo = t if known is None else t.anti_join(known, "_md5")
+        # Many activities share a text ("Cold call", "expenses"): one row per text,
+        # whose text is built again only for the activity that stands for it.
+        todo = todo.group_by("_md5").aggregate(_id=todo.activity_id.arbitrary())
+        texts = activities.select(_tid=activities.activity_id, _text=activity_text(activities))
+        todo = todo.inner_join(texts, todo._id == texts._tid).select("_md5", "_text")
+        new = self._predict_texts(todo)
+        if store is not None:
+            _keep(store, new, None if known is None else known.semi_join(t, "_md5"))
+        parts = [p for p in (known, ibis.memtable(new) if new.num_rows else None)
+                 if p is not None]
+        if not parts:
+            return ibis.memtable(pa.table({"activity_id": pa.array([], pa.string()),
+                                           "practice": pa.array([], pa.string()),
+                                           "confidence": pa.array([], pa.float64())}))
+        answers = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+        j = t.inner_join(answers, "_md5")
+        names = {i: str(c) for i, c in enumerate(self.classifier.classes_)}
+        return j.select(
+            activity_id=j.activity_id,
+            practice=j._best.cast("int64").substitute(names, else_=ibis.null("string")),
+            confidence=j._confidence,
+        )
 
-        def part(ids: pa.Array, best: npt.NDArray[np.int16], conf: FloatArray) -> pa.Table:
-            idx = pc.list_parent_indices(ids)
-            return pa.table({
-                "activity_id": pc.list_flatten(ids),
-                "practice": pa.DictionaryArray.from_arrays(pa.array(best).take(idx), classes),
-                "confidence": pa.array(conf, pa.float64()).take(idx),
-            })
-
-        def chunks() -> Iterator[tuple[pa.Array, tuple[pa.Array, Any]]]:
-            # Texts not in the store are gathered into full batches again, so a
-            # few new texts per engine batch do not become many tiny tasks.
-            todo: list[tuple[pa.Array, pa.Array, Any, Any]] = []
-            n_todo = 0
-            for batch in record_batches(by_text, self.batch_rows):
-                texts, ids = batch.column("_text"), batch.column("_ids")
-                if not batch.num_rows:
-                    continue
-                if store is None:
-                    yield texts, (ids, None)
-                    continue
-                hi, lo = md5_keys(batch.column("_md5"))
-                found, best, conf = store.lookup(hi, lo)
-                if found.any():
-                    parts.append(part(ids.filter(pa.array(found)), best, conf))
-                new = pa.array(~found)
-                todo.append((texts.filter(new), ids.filter(new), hi[~found], lo[~found]))
-                n_todo += int((~found).sum())
-                if n_todo >= self.batch_rows:
-                    yield _gathered(todo)
-                    todo, n_todo = [], 0
-            if n_todo:
-                yield _gathered(todo)
+    def _predict_texts(self, todo: ibis.Table) -> pa.Table:
+        """Return the answers (:func:`~wholejob.textstore.answer_table`) to ``todo``'s texts."""
+        def chunks() -> Iterator[tuple[pa.Array, pa.Array]]:
+            for batch in record_batches(todo, self.batch_rows):
+                if batch.num_rows:
+                    yield batch.column("_text"), batch.column("_md5")
 
         predict = functools.partial(best_and_confidence, self.classifier)
-        for (ids, keys), best, conf in predict_chunks(predict, chunks(), self._workers()):
-            parts.append(part(ids, best, conf))
-            if store is not None:
-                store.add(keys[0], keys[1], best, conf)
-        if store is not None:
-            store.save()
-            log.info("text model: %d texts from the store, %d predicted", store.hits,
-                     store.added)
-        if not parts:
-            return pa.table({"activity_id": pa.array([], pa.string()),
-                             "practice": pa.array([], pa.string()),
-                             "confidence": pa.array([], pa.float64())})
-        return pa.concat_tables(parts)
+        keys: list[pa.Array] = []
+        bests: list[npt.NDArray[np.int16]] = []
+        confs: list[FloatArray] = []
+        for md5, best, conf in predict_chunks(predict, chunks(), self._workers()):
+            keys.append(md5)
+            bests.append(best)
+            confs.append(conf)
+        new = answer_table(
+            pa.concat_arrays(keys) if keys else pa.array([], pa.string()),
+            np.concatenate(bests) if bests else np.empty(0, np.int16),
+            np.concatenate(confs) if confs else np.empty(0, np.float64),
+        )
+        return new
 
-    def predict(self, activities: ibis.Table) -> ibis.Table:
-        """Return the predictions as an engine table: activity_id, practice, confidence."""
-        return ibis.memtable(self.predict_arrow(activities))
+    def predict_arrow(self, activities: ibis.Table) -> pa.Table:
+        """:meth:`predict`, fetched as Arrow (for tests and small tables)."""
+        return self.predict(activities).to_pyarrow()
 
 
 @cache
@@ -574,4 +588,5 @@ def workspace_text_model(ws: Workspace | None, model: JobModel) -> TextModel:
     clf, key = _train(ws, model)
     if ws is None:
         return TextModel(clf)
-    return TextModel(clf, store_dir=ws.path / CACHE_DIR, model_key=key)
+    return TextModel(clf, store_dir=ws.path / CACHE_DIR, model_key=key,
+                     materialize=ws.engine.materialize)

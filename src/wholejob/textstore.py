@@ -37,8 +37,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "md5_keys",
-           "replace_cache_file", "text_keys"]
+__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "answer_table",
+           "hex_keys", "md5_keys", "replace_cache_file", "text_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,30 @@ def md5_keys(hexes: pa.Array | pa.ChunkedArray) -> tuple[U64, U64]:
     return halves[:, 0].copy(), halves[:, 1].copy()
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def hex_keys(hi: U64, lo: U64) -> pa.Array:
+    """Return the lower-case hex digests :func:`md5_keys` read ``hi`` and ``lo`` from."""
+    n = len(hi)
+    halves = np.empty((n, 2), "<u8")
+    halves[:, 0], halves[:, 1] = hi, lo
+    digest = halves.view(np.uint8).reshape(n, 16)
+    chars = np.empty((n, 32), np.uint8)
+    chars[:, 0::2], chars[:, 1::2] = _HEX[digest >> 4], _HEX[digest & 15]
+    offsets = np.arange(0, 32 * n + 1, 32, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), n,
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
+
+
+def answer_table(md5: pa.Array, best: npt.NDArray[np.int16],
+                 confidence: npt.NDArray[np.float64]) -> pa.Table:
+    """The model's answers as the engine joins them: ``_md5``, ``_best``, ``_confidence``."""
+    return pa.table({"_md5": md5.cast(pa.large_string()),
+                     "_best": pa.array(best, pa.int16()),
+                     "_confidence": pa.array(confidence, pa.float64())})
+
+
 def text_keys(texts: pa.Array) -> tuple[U64, U64]:
     """Return each text's key as :func:`md5_keys` gives it from the engine (null counts as "")."""
     return md5_keys(pa.array([hashlib.md5((t or "").encode("utf-8")).hexdigest()
@@ -148,6 +172,14 @@ class PredictionStore:
     def __len__(self) -> int:
         return len(self._hi)
 
+    def answers(self) -> pa.Table:
+        """Return the stored answers as :func:`answer_table` gives them."""
+        return answer_table(hex_keys(self._hi, self._lo), self._best, self._conf)
+
+    def full_after(self, n_new: int) -> bool:
+        """Whether adding ``n_new`` answers would pass ``max_texts``."""
+        return len(self._hi) + n_new > self.max_texts
+
     def lookup(self, hi: U64, lo: U64) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int16],
                                                 npt.NDArray[np.float64]]:
         """Return which keys are stored and, for those, the class index and confidence."""
@@ -187,7 +219,7 @@ class PredictionStore:
             return
         keep = np.ones(len(self._hi), dtype=bool)
         n_new = sum(len(h) for h, *_ in self._new)
-        if len(self._hi) + n_new > self.max_texts:
+        if self.full_after(n_new):
             keep = self._used.copy()  # drop what this run did not need first
         parts = [(self._hi[keep], self._lo[keep], self._best[keep], self._conf[keep]),
                  *self._new]
