@@ -13,7 +13,9 @@ confidence, exactly as computed) in one Parquet file in the workspace's
 - **keyed by the text**: the 128-bit MD5 of the text's UTF-8 bytes, computed by
   the engine beside the text (``md5`` in DuckDB and Spark alike, so a Python
   loop never hashes millions of texts); the chance that two of 10 M texts
-  collide by accident is about 10^-25;
+  collide by accident is about 10^-25. The engine joins the stored answers
+  (:meth:`PredictionStore.answers`, keys as the engine's hex digests) to the
+  activities, so stored answers never pass through Python per activity;
 - **atomic**: written to a temporary file in the same folder and renamed over
   the old one, so a reader (another analysis, the web app) sees the old file or
   the new one, never a partial one; an unreadable file counts as empty;
