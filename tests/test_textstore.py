@@ -12,7 +12,7 @@ from wholejob.demo import generate_demo
 from wholejob.importing.importer import import_paths
 from wholejob.jobmodel import load_job_model
 from wholejob.textmodel import CACHE_DIR, TextModel, activity_text, workspace_text_model
-from wholejob.textstore import PREFIX, PredictionStore, md5_keys, text_keys
+from wholejob.textstore import PREFIX, PredictionStore, hex_keys, md5_keys, text_keys
 from wholejob.workspace import init_workspace
 
 
@@ -179,3 +179,14 @@ def test_md5_keys_read_the_engines_hex_digests():
     for bad in (["xyz"], ["g" * 32], [None]):
         with pytest.raises((ValueError, pa.ArrowInvalid)):
             md5_keys(pa.array(bad, pa.string()))
+
+
+def test_hex_keys_give_back_the_engines_digests():
+    """The stored keys go back to the engine as the lower-case hex digests it computes."""
+    import hashlib
+
+    digests = [hashlib.md5(t.encode()).hexdigest() for t in ("a", "Cold call", "", "日本")]
+    back = hex_keys(*md5_keys(pa.array([d.upper() for d in digests])))
+    assert back.type == pa.string()
+    assert back.to_pylist() == digests
+    assert hex_keys(np.empty(0, np.uint64), np.empty(0, np.uint64)).to_pylist() == []

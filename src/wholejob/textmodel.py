@@ -431,8 +431,10 @@ class TextModel:
             keys.append(md5)
             bests.append(best)
             confs.append(conf)
+        md5 = pa.concat_arrays(keys) if keys else pa.array([], pa.string())
+        keys.clear()  # one copy of 9 M keys at a time, not two
         new = answer_table(
-            pa.concat_arrays(keys) if keys else pa.array([], pa.string()),
+            md5,
             np.concatenate(bests) if bests else np.empty(0, np.int16),
             np.concatenate(confs) if confs else np.empty(0, np.float64),
         )

@@ -114,15 +114,16 @@ def hex_keys(hi: U64, lo: U64) -> pa.Array:
     digest = halves.view(np.uint8).reshape(n, 16)
     chars = np.empty((n, 32), np.uint8)
     chars[:, 0::2], chars[:, 1::2] = _HEX[digest >> 4], _HEX[digest & 15]
-    offsets = np.arange(0, 32 * n + 1, 32, dtype=np.int64)
-    return pa.Array.from_buffers(pa.large_string(), n,
+    small = 32 * n < 2**31  # 32-bit offsets (the engines' usual strings) while they fit
+    offsets = np.arange(0, 32 * n + 1, 32, dtype=np.int32 if small else np.int64)
+    return pa.Array.from_buffers(pa.string() if small else pa.large_string(), n,
                                  [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
 
 
 def answer_table(md5: pa.Array, best: npt.NDArray[np.int16],
                  confidence: npt.NDArray[np.float64]) -> pa.Table:
     """The model's answers as the engine joins them: ``_md5``, ``_best``, ``_confidence``."""
-    return pa.table({"_md5": md5.cast(pa.large_string()),
+    return pa.table({"_md5": md5 if pa.types.is_string(md5.type) else md5.cast(pa.string()),
                      "_best": pa.array(best, pa.int16()),
                      "_confidence": pa.array(confidence, pa.float64())})
 
