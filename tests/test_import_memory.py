@@ -156,3 +156,17 @@ def test_typed_and_csv_canonical_files_land_alike(tmp_path: Path) -> None:
             results.append(_content(ws))
     assert results[0] == results[1]
     assert results[0]["reps"][0] == len(CANONICAL["reps"])
+
+
+def test_duckdb_prints_no_progress_bar_of_its_own(workspace: Workspace, capfd) -> None:
+    """DuckDB's bar would land in the user's stdout (a piped JSON report); wholejob has its own."""
+    import duckdb
+
+    plain = duckdb.connect()
+    plain.execute("SET progress_bar_time = 0")  # a plain connection shows it at once
+    plain.execute("SELECT sum(i * i) FROM range(30000000) t(i)").fetchall()
+    assert "%" in capfd.readouterr().out
+    assert _setting(workspace, "enable_progress_bar") == "False"
+    workspace.raw.execute("SELECT sum(i * i) FROM range(30000000) t(i)").fetchall()
+    out, err = capfd.readouterr()
+    assert "%" not in out and "%" not in err

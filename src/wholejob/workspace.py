@@ -200,7 +200,12 @@ class Workspace:
         return con
 
     def _apply_settings(self, raw: duckdb.DuckDBPyConnection) -> None:
-        """Cap DuckDB's memory and say where it spills (see ``duckdb_settings``)."""
+        """Cap DuckDB's memory and say where it spills (see ``duckdb_settings``).
+
+        DuckDB's own progress bar is switched off: it writes to stdout, into a
+        report the user may be piping, and wholejob shows its own progress.
+        """
+        raw.execute("SET enable_progress_bar = false")
         settings = duckdb_settings(self.path, parse_engine_url(self.engine_url).kind,
                                    self.config.engine.options)
         for name, value in settings.items():
