@@ -1,4 +1,4 @@
-"""The text model's scores without scikit-learn's per-text Python: the same numbers, faster.
+"""The text model's scores without scikit-learn's per-text Python: the same answers, faster.
 
 scikit-learn's ``TfidfVectorizer.transform`` counts n-grams in Python, one text
 and one n-gram at a time (about 2,000 activity texts a second here), which made
@@ -7,14 +7,15 @@ the text model most of the cost of classifying millions of activities.
 features of :class:`~wholejob.textmodel.TextPracticeClassifier`'s two
 vectorisers (word n-grams, ``char_wb`` character n-grams of the text's head)
 and the counts :meth:`~wholejob.textmodel.TextPracticeClassifier.known_share`
-needs, bit for bit as scikit-learn and scipy compute them:
+needs:
 
 - texts of printable ASCII, tabs and line breaks (almost all CRM text) are
   scored by the compiled kernel of :mod:`wholejob.textkernel`, straight from
-  the Arrow array's bytes, with no sparse matrix;
+  the Arrow array's bytes, with no sparse matrix: the n-gram counts are
+  scikit-learn's exactly, the scores within about 1e-7 of scikit-learn's (the
+  float32 rounding of each character n-gram's TF-IDF value is skipped);
 - anything else (accents, other scripts, rare control characters) goes through
-  scikit-learn's own vectorisers and scipy's sparse product, so the result is
-  exact for every text.
+  scikit-learn's own vectorisers and scipy's sparse product, bit for bit.
 """
 
 from __future__ import annotations
@@ -123,12 +124,11 @@ class NgramCounter:
         """Return a linear model's scores, each text's known and total character n-grams.
 
         ``coef`` and ``intercept`` are a fitted linear model's (classes by
-        features: word columns, then char columns). The scores equal
-        ``estimator.decision_function(vectorizer.transform(texts))`` bit for bit:
-        scipy's product adds each row's terms in column order into a zeroed
-        result, and so do the kernel and the slow path here. ``known`` counts the
-        distinct character n-grams of a text that are in the vocabulary;
-        ``total`` all its character n-grams.
+        features: word columns, then char columns). The scores are
+        ``estimator.decision_function(vectorizer.transform(texts))`` within
+        about 1e-7 (see :mod:`wholejob.textkernel`), bit for bit for texts that
+        are not printable ASCII. ``known`` counts the distinct character n-grams
+        of a text that are in the vocabulary; ``total`` all its character n-grams.
         """
         if self._coef is None or self._coef[0] is not coef:
             self._coef = (coef, _coef_t(coef, self._rows))
