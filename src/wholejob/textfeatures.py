@@ -29,8 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.sparse import _sparsetools
 
-from wholejob.textkernel import score_batch, vocab_table
-
 __all__ = ["NgramCounter"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -104,6 +102,10 @@ class NgramCounter:
         self.word, self.char = word, char
         self.head_chars = head_chars
         self.lo, self.hi = char_range
+        # Imported here: loading numba costs about a second, which every CLI
+        # command would pay at start-up though most never score a text.
+        from wholejob.textkernel import vocab_table
+
         self._word_range = np.array(word.ngram_range, np.int64)
         self._char_range = np.array(char_range, np.int64)
         self._word_table = vocab_table(_terms(word))
@@ -130,6 +132,8 @@ class NgramCounter:
         are not printable ASCII. ``known`` counts the distinct character n-grams
         of a text that are in the vocabulary; ``total`` all its character n-grams.
         """
+        from wholejob.textkernel import score_batch
+
         if self._coef is None or self._coef[0] is not coef:
             self._coef = (coef, _coef_t(coef, self._rows))
         w = self._coef[1]
