@@ -347,8 +347,9 @@ class TextModel:
     process only; also where workers cannot be started, see :mod:`wholejob.textparallel`).
     With ``store_dir`` and ``model_key``, answers are kept per text
     (:mod:`wholejob.textstore`). ``materialize`` keeps an intermediate table in
-    the engine (default: Ibis's ``cache``; a workspace's model uses its engine's
-    :meth:`~wholejob.engine.Engine.materialize`).
+    the engine (a workspace's model uses its engine's
+    :meth:`~wholejob.engine.Engine.materialize`); without it, that table is
+    computed again where it is read.
     """
 
     classifier: TextPracticeClassifier
@@ -359,7 +360,7 @@ class TextModel:
     materialize: Callable[[ibis.Table], ibis.Table] | None = None
 
     def _materialize(self, t: ibis.Table) -> ibis.Table:
-        return self.materialize(t) if self.materialize is not None else t.cache()
+        return self.materialize(t) if self.materialize is not None else t
 
     def _workers(self) -> int:
         if not workers_available():
