@@ -360,7 +360,7 @@ class TextModel:
     materialize: Callable[[ibis.Table], ibis.Table] | None = None
 
     def _materialize(self, t: ibis.Table) -> ibis.Table:
-        return self.materialize(t) if self.materialize is not None else t
+        return self.materialize(t) if self.materialize is not None else t.view()
 
     def _workers(self) -> int:
         if not workers_available():
@@ -397,7 +397,8 @@ class TextModel:
         # Many activities share a text ("Cold call", "expenses"): one row per text,
         # whose text is built again only for the activity that stands for it.
         todo = todo.group_by("_md5").aggregate(_id=todo.activity_id.arbitrary())
-        texts = activities.select(_tid=activities.activity_id, _text=activity_text(activities))
+        a = activities.view()  # joined to a table derived from it
+        texts = a.select(_tid=a.activity_id, _text=activity_text(a))
         todo = todo.inner_join(texts, todo._id == texts._tid).select("_md5", "_text")
         new = self._predict_texts(todo)
         if store is not None:
@@ -411,11 +412,12 @@ class TextModel:
         answers = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
         j = t.inner_join(answers, "_md5")
         names = {i: str(c) for i, c in enumerate(self.classifier.classes_)}
+        # A view: the caller joins the answers to tables they were derived from.
         return j.select(
             activity_id=j.activity_id,
             practice=j._best.cast("int64").substitute(names, else_=ibis.null("string")),
             confidence=j._confidence,
-        )
+        ).view()
 
     def _predict_texts(self, todo: ibis.Table) -> pa.Table:
         """Return the answers (:func:`~wholejob.textstore.answer_table`) to ``todo``'s texts."""
