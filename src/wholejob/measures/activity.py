@@ -26,18 +26,26 @@ NEXT_STEP_DAYS = 7  # value creation, meetings, social replies: within a week
 PREP_DAYS = 3  # call planning: preparation in the three days before a meeting
 
 
-def _next(t: ibis.Table, keys: list[str], when: ir.BooleanValue) -> ir.TimestampValue:
-    """Time of the next later row in the same ``keys`` partition where ``when`` holds."""
+def _at(t: ibis.Table, when: ir.BooleanValue) -> ir.TimestampValue:
+    """``started_at`` where ``when`` holds, else NULL."""
+    out: ir.TimestampValue = ibis.cases((when, t.started_at), else_=ibis.null("timestamp"))
+    return out
+
+
+def _next(t: ibis.Table, keys: list[str], at: ir.TimestampValue) -> ir.TimestampValue:
+    """Least ``at`` over the later rows of the same ``keys`` partition.
+
+    ``at`` holds ``started_at`` or NULL, so this is the time of the next row
+    where it is not NULL; "later" follows ``(started_at, activity_id)``.
+    """
     w = ibis.window(group_by=keys, order_by=["started_at", "activity_id"], rows=(1, None))
-    at: ir.TimestampValue = ibis.cases((when, t.started_at), else_=ibis.null("timestamp"))
     out: ir.TimestampValue = at.min().over(w)
     return out
 
 
-def _last(t: ibis.Table, keys: list[str], when: ir.BooleanValue) -> ir.TimestampValue:
-    """Time of the latest earlier row in the same ``keys`` partition where ``when`` holds."""
+def _last(t: ibis.Table, keys: list[str], at: ir.TimestampValue) -> ir.TimestampValue:
+    """Greatest ``at`` over the earlier rows of the same ``keys`` partition."""
     w = ibis.window(group_by=keys, order_by=["started_at", "activity_id"], rows=(None, -1))
-    at: ir.TimestampValue = ibis.cases((when, t.started_at), else_=ibis.null("timestamp"))
     out: ir.TimestampValue = at.max().over(w)
     return out
 
@@ -103,31 +111,37 @@ def touch_outcomes(inp: Inputs) -> ibis.Table:
     # Each branch starts from `acts` itself, not from a shared projection: a
     # shared subquery becomes a CTE that DuckDB materialises, which cost more
     # than scanning the cached table again.
+    # The windows sort only the columns they need: each row's flag and candidate
+    # time are computed in a projection before the window, not carried as text.
     inbound = a.direction == "inbound"
     c = a.filter(a.contact_id.notnull() & (_social_touches(a) | inbound))
-    c = c.select(
-        _c_id=c.activity_id, _c_on=_social_touches(c),
-        reply_contact_at=_next(c, ["contact_id"], c.direction == "inbound"),
-    )
-    c = c.filter(c._c_on).drop("_c_on")
+    c = c.select("activity_id", "contact_id", "started_at", _on=_social_touches(c),
+                 _inb=_at(c, c.direction == "inbound"))
+    c = c.select(_c_id=c.activity_id, _on=c._on,
+                 reply_contact_at=_next(c, ["contact_id"], c._inb))
+    c = c.filter(c._on).drop("_on")
     r = a.filter(_touches(a) | (a.account_id.notnull() & inbound))
-    r = r.select(
-        _r_id=r.activity_id, _r_on=_touches(r),
-        reply_account_at=_next(r, ["account_id"], r.direction == "inbound"),
-    )
-    r = r.filter(r._r_on).drop("_r_on")
+    r = r.select("activity_id", "account_id", "started_at", _on=_touches(r),
+                 _inb=_at(r, r.direction == "inbound"))
+    r = r.select(_r_id=r.activity_id, _on=r._on,
+                 reply_account_at=_next(r, ["account_id"], r._inb))
+    r = r.filter(r._on).drop("_on")
     m = a.filter(a.account_id.notnull()
                  & (a.type.isin(list(_MEET)) | (a.practice == "call_planning")))
     meeting = _meetings_at_accounts(m)
     m = m.select(
-        _m_id=m.activity_id, _m_meeting=meeting,
-        _m_on=meeting | (_touches(m) & m.type.isin(list(_MEET))),
-        next_meeting_at=_next(m, ["rep_id", "account_id"], m.type.isin(list(_MEET))),
-        last_prep_at=_last(m, ["rep_id", "account_id"], m.practice == "call_planning"),
+        "activity_id", "rep_id", "account_id", "started_at", _meeting=meeting,
+        _on=meeting | (_touches(m) & m.type.isin(list(_MEET))),
+        _meet=_at(m, m.type.isin(list(_MEET))), _prep=_at(m, m.practice == "call_planning"),
     )
-    m = m.filter(m._m_on).select(
+    m = m.select(
+        _m_id=m.activity_id, _meeting=m._meeting, _on=m._on,
+        next_meeting_at=_next(m, ["rep_id", "account_id"], m._meet),
+        last_prep_at=_last(m, ["rep_id", "account_id"], m._prep),
+    )
+    m = m.filter(m._on).select(
         "_m_id", "next_meeting_at",
-        last_prep_at=ibis.cases((m._m_meeting, m.last_prep_at), else_=ibis.null("timestamp")),
+        last_prep_at=ibis.cases((m._meeting, m.last_prep_at), else_=ibis.null("timestamp")),
     )
     h = inp.hist.filter(inp.hist.is_advance)
     adv = h.select(_h_opp=h.opportunity_id, _h_at=h.entered_at)
