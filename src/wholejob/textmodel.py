@@ -58,7 +58,13 @@ from wholejob import __version__
 from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
 from wholejob.textparallel import default_workers, predict_chunks, workers_available
-from wholejob.textstore import PredictionStore, answer_table, md5_keys, replace_cache_file
+from wholejob.textstore import (
+    PredictionStore,
+    answer_table,
+    hex_keys,
+    md5_keys,
+    replace_cache_file,
+)
 
 if TYPE_CHECKING:
     from wholejob.workspace import Workspace
@@ -83,6 +89,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
+Keys = npt.NDArray[np.uint64]
+Best = npt.NDArray[np.int16]
 
 # Long email bodies add little past their first lines and cost time per row.
 MAX_TEXT_CHARS = 1000
@@ -321,20 +329,19 @@ def best_and_confidence(
     return best.astype(np.int16), conf
 
 
-def _keep(store: PredictionStore, new: pa.Table, used: ibis.Table | None) -> None:
-    """Add ``new`` answers to the store and save it.
+def _keep(store: PredictionStore, new: tuple[Keys, Keys, Best, FloatArray],
+          used: ibis.Table | None) -> None:
+    """Add the ``new`` answers (keys, classes, confidences) to the store and save it.
 
     ``used`` (the stored answers this run joined) is fetched only when the store
     is full, so the answers it drops are ones this run did not need.
     """
-    if new.num_rows:
-        hi, lo = md5_keys(new.column("_md5"))
-        if store.full_after(new.num_rows) and used is not None:
+    n = len(new[0])
+    if n:
+        if store.full_after(n) and used is not None:
             store.lookup(*md5_keys(used.select("_md5").to_pyarrow().column(0)))
-        store.add(hi, lo, new.column("_best").to_numpy(), new.column("_confidence").to_numpy())
+        store.add(*new)
         store.save()
-    log.info("text model: %d texts predicted, %d answers were stored", new.num_rows,
-             len(store))
 
 
 @dataclass
@@ -400,10 +407,14 @@ class TextModel:
         a = activities.view()  # joined to a table derived from it
         texts = a.select(_tid=a.activity_id, _text=activity_text(a))
         todo = todo.inner_join(texts, todo._id == texts._tid).select("_md5", "_text")
-        new = self._predict_texts(todo)
+        hi, lo, best, conf = self._predict_texts(todo)
         if store is not None:
-            _keep(store, new, None if known is None else known.semi_join(t, "_md5"))
-        parts = [p for p in (known, ibis.memtable(new) if new.num_rows else None)
+            _keep(store, (hi, lo, best, conf),
+                  None if known is None else known.semi_join(t, "_md5"))
+        log.info("text model: %d distinct texts predicted, %d answers read from the store",
+                 len(hi), 0 if stored is None else stored.num_rows)
+        new = answer_table(hex_keys(hi, lo), best, conf) if len(hi) else None
+        parts = [p for p in (known, None if new is None else ibis.memtable(new))
                  if p is not None]
         if not parts:
             return ibis.memtable(pa.table({"activity_id": pa.array([], pa.string()),
@@ -419,29 +430,26 @@ class TextModel:
             confidence=j._confidence,
         ).view()
 
-    def _predict_texts(self, todo: ibis.Table) -> pa.Table:
-        """Return the answers (:func:`~wholejob.textstore.answer_table`) to ``todo``'s texts."""
-        def chunks() -> Iterator[tuple[pa.Array, pa.Array]]:
+    def _predict_texts(self, todo: ibis.Table) -> tuple[Keys, Keys, Best, FloatArray]:
+        """Return the keys (two halves of the MD5), classes and confidences of ``todo``'s texts."""
+        def chunks() -> Iterator[tuple[pa.Array, tuple[Keys, Keys]]]:
             for batch in record_batches(todo, self.batch_rows):
                 if batch.num_rows:
-                    yield batch.column("_text"), batch.column("_md5")
+                    # As NumPy at once: an Arrow column would keep its whole batch
+                    # (the texts too) alive, 1 GB of texts by the end of 9 M.
+                    yield batch.column("_text"), md5_keys(batch.column("_md5"))
 
         predict = functools.partial(best_and_confidence, self.classifier)
-        keys: list[pa.Array] = []
-        bests: list[npt.NDArray[np.int16]] = []
-        confs: list[FloatArray] = []
-        for md5, best, conf in predict_chunks(predict, chunks(), self._workers()):
-            keys.append(md5)
-            bests.append(best)
-            confs.append(conf)
-        md5 = pa.concat_arrays(keys) if keys else pa.array([], pa.string())
-        keys.clear()  # one copy of 9 M keys at a time, not two
-        new = answer_table(
-            md5,
-            np.concatenate(bests) if bests else np.empty(0, np.int16),
-            np.concatenate(confs) if confs else np.empty(0, np.float64),
-        )
-        return new
+        parts: list[tuple[Keys, Keys, Best, FloatArray]] = []
+        for (hi, lo), best, conf in predict_chunks(predict, chunks(), self._workers()):
+            parts.append((hi, lo, best, conf))
+        if not parts:
+            return (np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.int16),
+                    np.empty(0, np.float64))
+        his, los, bests, confs = zip(*parts, strict=True)
+        parts.clear()
+        return (np.concatenate(his), np.concatenate(los), np.concatenate(bests),
+                np.concatenate(confs))
 
     def predict_arrow(self, activities: ibis.Table) -> pa.Table:
         """:meth:`predict`, fetched as Arrow (for tests and small tables)."""
