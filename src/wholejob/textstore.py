@@ -109,11 +109,14 @@ _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 def hex_keys(hi: U64, lo: U64) -> pa.Array:
     """Return the lower-case hex digests :func:`md5_keys` read ``hi`` and ``lo`` from."""
     n = len(hi)
-    halves = np.empty((n, 2), "<u8")
-    halves[:, 0], halves[:, 1] = hi, lo
-    digest = halves.view(np.uint8).reshape(n, 16)
     chars = np.empty((n, 32), np.uint8)
-    chars[:, 0::2], chars[:, 1::2] = _HEX[digest >> 4], _HEX[digest & 15]
+    step = 1 << 20  # a million keys at a time: the temporaries stay near 100 MB
+    for i in range(0, n, step):
+        halves = np.empty((min(step, n - i), 2), "<u8")
+        halves[:, 0], halves[:, 1] = hi[i:i + step], lo[i:i + step]
+        digest = halves.view(np.uint8).reshape(-1, 16)
+        chars[i:i + step, 0::2] = _HEX[digest >> 4]
+        chars[i:i + step, 1::2] = _HEX[digest & 15]
     small = 32 * n < 2**31  # 32-bit offsets (the engines' usual strings) while they fit
     offsets = np.arange(0, 32 * n + 1, 32, dtype=np.int32 if small else np.int64)
     return pa.Array.from_buffers(pa.string() if small else pa.large_string(), n,
