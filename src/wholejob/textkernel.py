@@ -178,6 +178,20 @@ def _is_space(b: Any) -> Any:
 
 
 @_inline
+def _next_word(data: Any, p: int, end: int) -> Any:
+    """The next run of non-space bytes at or after ``p``, before ``end``: (start, stop).
+
+    ``start`` is ``end`` when there is none.
+    """
+    while p < end and _is_space(data[p]):
+        p += 1
+    q = p
+    while q < end and not _is_space(data[q]):
+        q += 1
+    return p, q
+
+
+@_inline
 def _is_slow(b: Any) -> Any:
     return b >= np.uint8(128) or b == np.uint8(11) or b == np.uint8(12) or (
         np.uint8(28) <= b <= np.uint8(31))
@@ -326,25 +340,19 @@ def score_batch(data: Any, offsets: Any, head: int, word_range: Any, char_range:
     summary = np.zeros((width + 4095) // 4096, np.uint64)
     cols = np.empty(width, np.int64)
     vals = np.empty(width, np.float32)
-    # The batch's distinct head words: hash table -> entry; entry -> its n-gram columns.
-    # The batch's distinct head words, sized for the worst case up front (pages
+    # The batch's distinct head words (hash table -> entry; entry -> its n-gram
+    # columns), sized for the worst case up front (pages
     # never written cost nothing): arrays rebound inside the loop would make
     # numba count references on every pass.
     words, grams = 1, 1
     for i in range(n):
         a = offsets[i]
         end = offsets[i + 1] if head < 0 else min(offsets[i + 1], a + head)
-        p = a
+        p, q = _next_word(data, a, end)
         while p < end:
-            if _is_space(data[p]):
-                p += 1
-                continue
-            q = p
-            while q < end and not _is_space(data[q]):
-                q += 1
             words += 1
             grams += (chi - clo + 1) * (q - p + 2)
-            p = q
+            p, q = _next_word(data, q, end)
     msize = 16
     while msize < 2 * words:
         msize *= 2
@@ -432,14 +440,8 @@ def score_batch(data: Any, offsets: Any, head: int, word_range: Any, char_range:
         ss = 0.0
         for z in range(k):
             acc[z] = 0.0
-        p = a
+        p, q = _next_word(data, a, end)
         while p < end:
-            if _is_space(data[p]):
-                p += 1
-                continue
-            q = p
-            while q < end and not _is_space(data[q]):
-                q += 1
             length = q - p
             for g in range(clo, chi + 1):
                 tot += max(length + 2 - g + 1, 1)
@@ -480,7 +482,7 @@ def score_batch(data: Any, offsets: Any, head: int, word_range: Any, char_range:
                     cols[m] = j
                     m += 1
                 ccount[j] += 1
-            p = q
+            p, q = _next_word(data, q, end)
         # An n-gram counted c > 1 times weighs (1 + log c) * idf, not c * idf.
         for t in range(m):
             j = cols[t]
