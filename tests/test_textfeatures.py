@@ -80,7 +80,8 @@ def test_scores_match_scikit_learns_decision_function(clf, demo_texts):
     share = np.where(total > 0, np.minimum(known / np.maximum(total, 1), 1.0), 0.0)
     assert np.array_equal(share, clf._known_share(texts, x[:, n_word:]))
     # Texts that are not printable ASCII are scored by scikit-learn itself: exactly.
-    slow = [i for i, t in enumerate(texts) if not t.isascii() or any(c in t for c in "\x0b\x0c\x1c")]
+    slow = [i for i, t in enumerate(texts)
+            if not t.isascii() or any(c in t for c in "\x0b\x0c\x1c")]
     assert slow and np.array_equal(scores[slow], ref[slow])
 
 
