@@ -405,7 +405,7 @@ class TextModel:
         if store is not None:
             _keep(store, (hi, lo, best, conf),
                   None if known is None else known.semi_join(t, "_md5"))
-        log.info("text model: %d distinct texts predicted, %d answers read from the store",
+        log.info("text model: %d distinct texts predicted; the store held %d answers",
                  len(hi), 0 if stored is None else stored.num_rows)
         new = answer_table(hex_keys(hi, lo), best, conf) if len(hi) else None
         parts = [p for p in (known, None if new is None else ibis.memtable(new))
