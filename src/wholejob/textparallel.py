@@ -171,12 +171,8 @@ def predict_chunks(
     flight, so memory stays bounded however many texts stream through.
     """
     head = list(itertools.islice(chunks, 2))
-    if workers <= 1 or len(head) < 2:
-        for texts, ids in itertools.chain(head, chunks):
-            yield ids, *predict(texts)
-        return
-    pool = _start(predict, workers)
-    if not pool:
+    pool = _start(predict, workers) if workers > 1 and len(head) == 2 else []
+    if not pool:  # one process: one worker asked for, one chunk, or workers cannot start
         for texts, ids in itertools.chain(head, chunks):
             yield ids, *predict(texts)
         return

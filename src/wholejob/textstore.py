@@ -140,10 +140,11 @@ def text_keys(texts: pa.Array) -> tuple[U64, U64]:
 class PredictionStore:
     """The stored answers of one fitted model, in ``folder``, under ``model_key``.
 
-    At most ``max_texts`` answers are kept.
-    :meth:`lookup` finds a batch's stored answers; :meth:`add` records new ones;
+    At most ``max_texts`` answers are kept. :meth:`answers` gives them all for
+    the engine to join; :meth:`lookup` finds given keys' answers (and marks them
+    used, so a full store drops others first); :meth:`add` records new ones;
     :meth:`save` writes the file once the run is over (only if something was
-    added). ``hits`` and ``added`` count texts found and recorded in this run.
+    added).
     """
 
     def __init__(self, folder: Path, model_key: str, *,
@@ -151,8 +152,6 @@ class PredictionStore:
         self.folder = folder
         self.max_texts = max_texts
         self.path = folder / f"{PREFIX}{model_key}-v{PREDICTION_VERSION}.parquet"
-        self.hits = 0
-        self.added = 0
         hi, lo, best, conf = self._read()
         if not (hi[1:] >= hi[:-1]).all():
             order = np.lexsort((lo, hi))  # files are written sorted; this is a fallback
@@ -210,14 +209,12 @@ class PredictionStore:
             cand[live & ~match] += 1
         idx = at[found]
         self._used[idx] = True
-        self.hits += int(found.sum())
         return found, self._best[idx], self._conf[idx]
 
     def add(self, hi: U64, lo: U64, best: npt.NDArray[np.int16],
             conf: npt.NDArray[np.float64]) -> None:
         """Record the answers for texts not yet stored."""
         self._new.append((hi, lo, best.astype(np.int16), conf.astype(np.float64)))
-        self.added += len(hi)
 
     def save(self) -> None:
         """Write the stored and the new answers atomically, if anything was added."""
