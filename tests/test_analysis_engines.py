@@ -16,6 +16,7 @@ import pytest
 import engine_compare as ec
 from conftest import engine_url
 from wholejob.balance import with_balance
+from wholejob.classification_cache import PREFIX as CACHE_PREFIX
 from wholejob.consequences import attach_forecast_consequences
 from wholejob.demo import generate_demo
 from wholejob.findings import diagnose
@@ -82,6 +83,18 @@ def test_classification_is_equal(duck_ws: Workspace, spark_ws: Workspace) -> Non
     rows = ec.assert_classification_equal(duck_ws, spark_ws)
     assert len(rows) > 1000
     assert {r["method"] for r in rows.values()} >= {"label", "rule", "model"}
+
+
+def test_classification_read_from_the_cache_is_equal(duck_ws: Workspace,
+                                                     spark_ws: Workspace) -> None:
+    """DuckDB reads its cached classification back (written by the test above); Spark has none.
+
+    Spark classifies afresh each time, so the cached rows are checked against a
+    fresh computation on the other engine.
+    """
+    assert list((duck_ws.path / "cache").glob(f"{CACHE_PREFIX}plain-*.parquet"))
+    ec.assert_classification_equal(duck_ws, spark_ws)
+    assert not list((spark_ws.path / "cache").glob(f"{CACHE_PREFIX}*"))
 
 
 def test_scorecard_is_equal(scorecards: tuple[Scorecard, Scorecard]) -> None:

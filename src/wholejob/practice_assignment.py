@@ -27,6 +27,7 @@ from wholejob.classification import (
     explain_rules,
     soft_rules,
 )
+from wholejob.classification_cache import ClassificationCache
 from wholejob.errors import WholejobError
 from wholejob.jobmodel import JobModel, load_job_model
 from wholejob.textmodel import (
@@ -81,20 +82,31 @@ def classify_workspace(
     gives the rules alone. ``rep_id`` limits the result to one rep's
     activities. The rule pass and the final answer are each materialised once in
     a temporary table, so the rules' regexes and the model run once however
-    often the result is queried on this connection.
+    often the result is queried on this connection. The whole workspace's
+    classification by its own text model is kept in ``cache/`` and read back
+    while nothing it depends on has changed
+    (:mod:`wholejob.classification_cache`).
     """
     model = _model(ws, model)
     acts = ws.table("activities")
     if rep_id is not None:
         acts = acts.filter(acts.rep_id == rep_id)
     rules = _rules(ws, acts, model, tags=tags)
+    cache = None
+    if rep_id is None and text_model is None and use_text_model:
+        cache = ClassificationCache.for_workspace(ws, model, tags=tags)
+        hit = cache.load() if cache is not None else None
+        if hit is not None:
+            return hit
     rules = ws.engine.materialize(rules)
     if not use_text_model:
         return rules
     if text_model is None:
         text_model = workspace_text_model(ws, model)
-    out = arbitrate(rules, acts, text_model, soft=soft_rules(model))
-    return ws.engine.materialize(out)
+    out = ws.engine.materialize(arbitrate(rules, acts, text_model, soft=soft_rules(model)))
+    if cache is not None:
+        cache.save(out)
+    return out
 
 
 def explain_activity(
