@@ -20,8 +20,10 @@ at most every 0.5 s, costing at most 5 % of a core; shared pages counted once):
   rules and the text model, then every measure), :func:`wholejob.balance.with_balance`
   and :func:`wholejob.findings.diagnose`. The workspace's cached text model is
   deleted first, so training it is included, as on the first report after an import.
-* ``analysis again``: the same with ``cache/`` kept from the run before (the
-  fitted text model and its stored answers per text): every later report.
+* ``analysis again``: the same with the fitted text model and its stored
+  answers per text kept from the run before, the cached classification deleted
+  (a report after an import that changed the data, less its new texts); and
+  with all of ``cache/`` kept (every later report on unchanged data).
 * ``aggregates``: hours and activity counts per rep x practice x week, from
   already-classified rows (the library's prepared activity table, written once
   to Parquet, not timed): the library's own aggregate
@@ -156,12 +158,14 @@ def phase_import(data: Path, workspace: Path) -> None:
            "activities": counts["activities"]["read"]})
 
 
-def phase_analysis(workspace: Path, export: Path | None = None, *, warm: bool = False) -> None:
+def phase_analysis(workspace: Path, export: Path | None = None, *, warm: str = "") -> None:
     """Classification + scorecard + balance + findings for the whole team, cold model.
 
-    With ``warm``, the workspace's ``cache/`` (the fitted text model and its stored
-    answers per text) is kept from the previous run: what every report after the
-    first one costs.
+    With ``warm="answers"``, the fitted text model and its stored answers per text
+    are kept from the previous run but the classification is not (what a report
+    after an import that changed the data costs, less the few new texts); with
+    ``warm="all"``, the whole ``cache/`` is kept, the classification too (what
+    every later report on unchanged data costs).
 
     With ``export``, the library's classified, prepared activity table is kept
     past the scorecard (its release is deferred until the timing has ended) and
@@ -169,6 +173,7 @@ def phase_analysis(workspace: Path, export: Path | None = None, *, warm: bool = 
     exactly the rows the analysis classified without classifying them again.
     """
     from wholejob.balance import with_balance
+    from wholejob.classification_cache import PREFIX as CLASSIFIED_PREFIX
     from wholejob.findings import diagnose
     from wholejob.jobmodel import load_job_model
     from wholejob.measures import build_scorecard
@@ -181,6 +186,9 @@ def phase_analysis(workspace: Path, export: Path | None = None, *, warm: bool = 
         Inputs.release = lambda self: kept.append(self)  # type: ignore[method-assign]
     if not warm:
         shutil.rmtree(workspace / "cache", ignore_errors=True)
+    elif warm == "answers":
+        for path in (workspace / "cache").glob(f"{CLASSIFIED_PREFIX}*"):
+            path.unlink()
     with open_workspace(workspace, read_only=True) as ws:
         t0 = time.perf_counter()
         model = load_job_model(ws.config, source=str(ws.config_path))
@@ -355,9 +363,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"analysis: {_stats([r['seconds'] for r in ana])}; {ana[0]['reps']} reps, "
           f"{ana[0]['findings']} findings; peak memory "
           f"{max(r['analysis_peak_rss_mib'] for r in ana):,.0f} MiB", flush=True)
+    answers = [_child("analysis-answers", str(ws)) for _ in range(n_ana)]
+    res["analysis_answers"] = answers
+    print(f"analysis again, text model and its answers cached, classification not: "
+          f"{_stats([r['seconds'] for r in answers])}; peak memory "
+          f"{max(r['analysis_peak_rss_mib'] for r in answers):,.0f} MiB", flush=True)
     warm = [_child("analysis-warm", str(ws)) for _ in range(n_ana)]
     res["analysis_warm"] = warm
-    print(f"analysis again, text model and its answers cached: "
+    print(f"analysis again, data unchanged (classification cached too): "
           f"{_stats([r['seconds'] for r in warm])}; peak memory "
           f"{max(r['analysis_peak_rss_mib'] for r in warm):,.0f} MiB", flush=True)
     tags = json.dumps(ana[-1]["account_practices"])
@@ -367,11 +380,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"aggregates on {agg['rows']:,} classified rows, {agg['cells']:,} cells, equal: "
           + "; ".join(f"{k} {_stats(v)}" for k, v in agg["times"].items()), flush=True)
     peak = max([r["peak_mib"] for r in imp]
-               + [r["analysis_peak_rss_mib"] for r in ana + warm])
+               + [r["analysis_peak_rss_mib"] for r in ana + answers + warm])
     peak /= 1024  # GiB
     peak_gb = peak * 1024**3 / 1e9
     res["summary"] = summary = {
         "import_analysis_s": t_imp + t_ana, "import_rows_per_s": rows / t_imp,
+        "import_answers_s": t_imp + statistics.median(r["seconds"] for r in answers),
+        "import_warm_s": t_imp + statistics.median(r["seconds"] for r in warm),
         "vs_sql": med["wholejob"] / med["sql"], "vs_pandas": med["pandas"] / med["wholejob"],
         "peak_gib": peak, "peak_gb": peak_gb,
     }
@@ -381,6 +396,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"| import + analysis < {TARGETS['import_analysis_s']:.0f} s | "
           f"{summary['import_analysis_s']:.1f} s | "
           f"{summary['import_analysis_s'] < TARGETS['import_analysis_s']} |")
+    print(f"| (not the target: import + analysis again, answers cached / classification "
+          f"cached) | {summary['import_answers_s']:.1f} s / {summary['import_warm_s']:.1f} s | |")
     print(f"| aggregates within {TARGETS['vs_sql']}x of SQL | {summary['vs_sql']:.2f}x | "
           f"{summary['vs_sql'] <= TARGETS['vs_sql']} |")
     print(f"| >= {TARGETS['vs_pandas']:.0f}x faster than pandas | {summary['vs_pandas']:.1f}x | "
@@ -410,8 +427,10 @@ def main(argv: list[str] | None = None) -> int:
             phase_import(Path(rest[0]), Path(rest[1]))
         elif name == "analysis":
             phase_analysis(Path(rest[0]), Path(rest[1]) if len(rest) > 1 else None)
+        elif name == "analysis-answers":
+            phase_analysis(Path(rest[0]), warm="answers")
         elif name == "analysis-warm":
-            phase_analysis(Path(rest[0]), warm=True)
+            phase_analysis(Path(rest[0]), warm="all")
         elif name == "aggregates":
             phase_aggregates(Path(rest[0]), int(rest[1]), json.loads(rest[2]))
         else:
