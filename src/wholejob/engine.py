@@ -144,6 +144,14 @@ class Engine:
         """Evaluate ``expr`` once on the engine and return the result as a table."""
         return expr.cache()
 
+    def release(self, table: ir.Table) -> None:
+        """Free what :meth:`materialize` holds for ``table`` once nothing will query it.
+
+        Tables materialised from it stay valid: they hold their own rows.
+        """
+        if isinstance(table, ir.CachedTable):
+            table.release()
+
     def close(self) -> None:
         """Release what this engine holds for the workspace."""
 
@@ -391,6 +399,10 @@ class SparkEngine(Engine):
         self.con.create_view(name, expr)
         self.session.sql(f"CACHE TABLE {name}")
         return self.con.table(name)
+
+    def release(self, table: ir.Table) -> None:
+        # Kept: a view materialised from this one may still be planned over it.
+        pass
 
     def close(self) -> None:
         for name in self.session.catalog.listTables():

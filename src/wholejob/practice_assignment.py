@@ -104,6 +104,9 @@ def classify_workspace(
     if text_model is None:
         text_model = workspace_text_model(ws, model)
     out = ws.engine.materialize(arbitrate(rules, acts, text_model, soft=soft_rules(model)))
+    # The rule pass's table is no longer read: without this it would stay in the
+    # engine's memory as long as the answer does (Ibis keeps it for re-caching).
+    ws.engine.release(rules)
     if cache is not None:
         cache.save(out)
     return out
