@@ -102,7 +102,9 @@ def effort_hours(
 ) -> EffortTable:
     """Sum hours and count activities per rep and practice between two dates (inclusive)."""
     model = model or load_job_model(ws.config, source=str(ws.config_path))
-    acts = classified_activities(ws, model)
+    # With the account tags (unused here): the scorecard classifies with them, so
+    # both read one cached classification (wholejob.classification_cache).
+    acts = classified_activities(ws, model, tags=True)
     if since is not None:
         acts = acts.filter(acts.started_at.date() >= since)
     if until is not None:
