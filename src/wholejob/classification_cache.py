@@ -1,7 +1,7 @@
 """A workspace's classification, kept between runs while nothing it reads has changed.
 
 Classifying every activity (labels, the rule pass, the text model) is most of an
-analysis at scale: about 50 of the 83 seconds of a repeated 10 M-activity
+analysis at scale: about 50 of the 85-95 seconds of a repeated 10 M-activity
 analysis (docs/benchmarks.md). Its answer depends only on
 
 - the activities, accounts, opportunities and opportunity history;
@@ -19,12 +19,12 @@ of computing it again:
 - the job model (its rules, and the examples the text model trains on), the
   ICP rules and the stage statuses, by their JSON;
 - the code by a digest of the files of the installed ``wholejob`` package, and
-  the versions of DuckDB, Ibis, scikit-learn and NumPy.
+  the versions of the libraries that compute the answer (:data:`LIBRARIES`).
 
 Any change to any of them is a different key, so a stale answer is never read;
 only the newest file of each kind is kept. The tables are keyed again before a
-fresh classification is written, and it is not written if they changed
-meanwhile (an import that committed while it ran). The cache needs the engine to be the
+fresh classification is written, and it is not written if they changed meanwhile
+(an import that committed while it ran). The cache needs the engine to be the
 workspace's DuckDB (tables in the workspace file or read from existing tables
 through ``[engine.tables]``); on other engines every run classifies afresh.
 """
@@ -47,14 +47,15 @@ from wholejob.jobmodel import JobModel
 from wholejob.textstore import replace_cache_file
 from wholejob.workspace import Workspace
 
-__all__ = ["INPUT_TABLES", "PREFIX", "ClassificationCache", "code_digest"]
+__all__ = ["INPUT_TABLES", "LIBRARIES", "PREFIX", "ClassificationCache", "code_digest"]
 
 log = logging.getLogger(__name__)
 
 # What the rule pass and the text model read.
 INPUT_TABLES = ("activities", "accounts", "opportunities", "opportunity_history")
 PREFIX = "classified-"
-_LIBRARIES = ("duckdb", "ibis-framework", "scikit-learn", "numpy", "pyarrow")
+# The libraries whose versions are part of the key: they compute the answer.
+LIBRARIES = ("duckdb", "ibis-framework", "scikit-learn", "scipy", "numpy", "numba", "pyarrow")
 
 
 @functools.cache
@@ -66,7 +67,7 @@ def code_digest() -> str:
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             h.update(path.relative_to(root).as_posix().encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
-    for name in _LIBRARIES:
+    for name in LIBRARIES:
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
