@@ -124,9 +124,7 @@ class ClassificationCache:
         if not self.path.is_file():
             return None
         try:
-            literal = "'" + str(self.path).replace("'", "''") + "'"
-            table = self.ws.engine.materialize(
-                self.ws.con.sql(f"SELECT * FROM read_parquet({literal})"))
+            table = self.ws.engine.materialize(self.ws.con.read_parquet(self.path))
         except duckdb.Error as e:  # a damaged or foreign file: classify again
             # The message, not the exception: a log record keeping its traceback would
             # keep the caller's tables alive past the workspace's connection.
