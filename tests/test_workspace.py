@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -111,3 +113,21 @@ def test_second_writer_gets_clear_lock_message(tmp_path):
     assert out.returncode == 3, out.stderr
     assert "in use by another wholejob process" in out.stdout
     ws.close()
+
+
+def test_status_shows_the_last_import_to_the_second(tmp_path, canonical):
+    from typer.testing import CliRunner
+
+    from wholejob.cli.app import app
+
+    ws_dir = tmp_path / "st"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(ws_dir)]).exit_code == 0
+    before = runner.invoke(app, ["status", "-w", str(ws_dir)])
+    assert before.exit_code == 0 and "Last import: never" in before.output
+    assert runner.invoke(app, ["import", str(canonical), "-w", str(ws_dir)]).exit_code == 0
+    after = runner.invoke(app, ["status", "-w", str(ws_dir), "-f", "json"])
+    last = json.loads(after.output)["last_import"]
+    shown = runner.invoke(app, ["status", "-w", str(ws_dir)]).output
+    stamp = last["finished_at"][:19].replace("T", " ")
+    assert f"Last import: {stamp} local time, import {last['import_id']}" in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,7 +62,9 @@ def status(
         t.add_row(name, f"{n:,}")
     console.print(t)
     last = info["last_import"]
-    console.print(f"Last import: {last['finished_at'] if last else 'never'}")
+    when = (datetime.fromisoformat(last["finished_at"]).strftime("%Y-%m-%d %H:%M:%S")
+            + f" local time, import {last['import_id']}" if last else "never")
+    console.print(f"Last import: {when}")
     eng = info["engine"]
     where = f" ({eng['master']}, tables in {eng['storage']})" if "master" in eng else ""
     external = ", ".join(f"{k} = {v}" for k, v in eng["external_tables"].items())
