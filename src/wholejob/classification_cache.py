@@ -44,7 +44,7 @@ import ibis.expr.types as ir
 import wholejob
 from wholejob.engine import DuckDBEngine
 from wholejob.jobmodel import JobModel
-from wholejob.textstore import replace_cache_file
+from wholejob.textstore import CACHE_DIR, replace_cache_file
 from wholejob.workspace import Workspace
 
 __all__ = ["INPUT_TABLES", "LIBRARIES", "PREFIX", "ClassificationCache", "code_digest"]
@@ -106,7 +106,7 @@ class ClassificationCache:
                  json.dumps([_fingerprint(ws, name) for name in INPUT_TABLES])]
         for part in parts:
             h.update(part.encode() + b"\x1e")
-        return ws.path / "cache" / f"{PREFIX}{self.kind}-{h.hexdigest()[:24]}.parquet"
+        return ws.path / CACHE_DIR / f"{PREFIX}{self.kind}-{h.hexdigest()[:24]}.parquet"
 
     @classmethod
     def for_workspace(cls, ws: Workspace, model: JobModel, *,

@@ -147,7 +147,9 @@ class Engine:
     def release(self, table: ir.Table) -> None:
         """Free what :meth:`materialize` holds for ``table`` once nothing will query it.
 
-        Tables materialised from it stay valid: they hold their own rows.
+        Tables materialised from it stay valid: they hold their own rows. A table
+        that is not an Ibis cache (Spark's cached views, which a view materialised
+        from it may still be planned over) is kept.
         """
         if isinstance(table, ir.CachedTable):
             table.release()
@@ -399,10 +401,6 @@ class SparkEngine(Engine):
         self.con.create_view(name, expr)
         self.session.sql(f"CACHE TABLE {name}")
         return self.con.table(name)
-
-    def release(self, table: ir.Table) -> None:
-        # Kept: a view materialised from this one may still be planned over it.
-        pass
 
     def close(self) -> None:
         for name in self.session.catalog.listTables():

@@ -91,14 +91,13 @@ def classify_workspace(
     acts = ws.table("activities")
     if rep_id is not None:
         acts = acts.filter(acts.rep_id == rep_id)
-    rules = _rules(ws, acts, model, tags=tags)
     cache = None
     if rep_id is None and text_model is None and use_text_model:
         cache = ClassificationCache.for_workspace(ws, model, tags=tags)
         hit = cache.load() if cache is not None else None
         if hit is not None:
             return hit
-    rules = ws.engine.materialize(rules)
+    rules = ws.engine.materialize(_rules(ws, acts, model, tags=tags))
     if not use_text_model:
         return rules
     if text_model is None:

@@ -59,6 +59,7 @@ from wholejob.jobmodel import JobModel
 from wholejob.textfeatures import NgramCounter
 from wholejob.textparallel import default_workers, predict_chunks, workers_available
 from wholejob.textstore import (
+    CACHE_DIR,
     PredictionStore,
     answer_table,
     hex_keys,
@@ -105,7 +106,6 @@ KNOWN_SHARE_FULL = 0.6
 # Distinct texts pulled from the engine per batch when predicting; each batch is
 # one task for a worker, small enough that its matrices stay near 100 MB.
 BATCH_ROWS = 25_000
-CACHE_DIR = "cache"
 # Fitted models kept in memory per process, keyed like the disk cache, so the
 # many scorecards of one process (tests, the web app) train each model once.
 _MEMORY: OrderedDict[str, TextPracticeClassifier] = OrderedDict()

@@ -39,10 +39,14 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore", "answer_table",
-           "hex_keys", "md5_keys", "replace_cache_file", "text_keys"]
+__all__ = ["CACHE_DIR", "MAX_STORED_TEXTS", "PREDICTION_VERSION", "PredictionStore",
+           "answer_table", "hex_keys", "md5_keys", "replace_cache_file", "text_keys"]
 
 log = logging.getLogger(__name__)
+
+# The workspace's folder of derived files (fitted models, stored answers, the
+# cached classification): anything in it can be deleted and is computed again.
+CACHE_DIR = "cache"
 
 # Raise when what a stored answer means changes without the model changing
 # (the known-share cap, the text the model reads) or how texts are keyed
